@@ -102,10 +102,11 @@ public final class LoginKeys {
                 p -> Integer.toString(p.maxBurstLength()), null);
         row(FIRST_BURST_LENGTH, NUMERIC_MIN, BOTH, OPERATIONAL, true, LEN_MIN, LEN_MAX, "65536", V, false,
                 p -> Integer.toString(p.firstBurstLength()), null);
+        // Recovery timers: worth answering, not worth an extra round trip to offer.
         row(DEFAULT_TIME2WAIT, NUMERIC_MAX, BOTH, OPERATIONAL, false, 0, 3600, "2", V, false,
-                p -> Integer.toString(p.defaultTime2Wait()), null);
+                p -> Integer.toString(p.defaultTime2Wait()), NEVER);
         row(DEFAULT_TIME2RETAIN, NUMERIC_MIN, BOTH, OPERATIONAL, false, 0, 3600, "20", V, false,
-                p -> Integer.toString(p.defaultTime2Retain()), null);
+                p -> Integer.toString(p.defaultTime2Retain()), NEVER);
         row(MAX_OUTSTANDING_R2T, NUMERIC_MIN, BOTH, OPERATIONAL, true, 1, 65535, "1", V, false,
                 p -> Integer.toString(p.maxOutstandingR2T()), null);
         // RFC 7143 sections 13.19 and 13.20: the result function of both is OR.
