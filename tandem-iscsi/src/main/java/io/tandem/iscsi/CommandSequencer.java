@@ -30,31 +30,44 @@ final class CommandSequencer {
      * Offers a command. In-order commands (and immediate ones) run {@code action} at once, followed
      * by any queued commands that became in order; the caller must call {@link #completed()} once
      * per delivered non-immediate command when it finishes.
+     *
+     * <p>Actions run on the calling thread but outside this object's lock: an action may complete
+     * synchronously and send a response, which reads the window under the connection's writer
+     * lock. Only the connection's reader thread offers, so running them after unlocking keeps
+     * CmdSN order.
      */
-    synchronized Verdict offer(int cmdSn, boolean immediate, Runnable action) {
+    Verdict offer(int cmdSn, boolean immediate, Runnable action) {
         if (immediate) {
             action.run();
             return Verdict.DELIVERED;
         }
-        if (Bhs.serialLess(cmdSn, expCmdSn) || Bhs.serialLess(maxCmdSn, cmdSn) || waiting.containsKey(cmdSn)) {
-            return Verdict.OUT_OF_WINDOW;
+        java.util.List<Runnable> ready = new java.util.ArrayList<>(1);
+        Verdict verdict;
+        synchronized (this) {
+            if (Bhs.serialLess(cmdSn, expCmdSn) || Bhs.serialLess(maxCmdSn, cmdSn) || waiting.containsKey(cmdSn)) {
+                return Verdict.OUT_OF_WINDOW;
+            }
+            if (cmdSn != expCmdSn) {
+                waiting.put(cmdSn, action);
+                return Verdict.QUEUED;
+            }
+            deliver(action, ready);
+            Runnable next;
+            while ((next = waiting.remove(expCmdSn)) != null) {
+                deliver(next, ready);
+            }
+            verdict = Verdict.DELIVERED;
         }
-        if (cmdSn != expCmdSn) {
-            waiting.put(cmdSn, action);
-            return Verdict.QUEUED;
+        for (Runnable r : ready) {
+            r.run();
         }
-        deliver(action);
-        Runnable next;
-        while ((next = waiting.remove(expCmdSn)) != null) {
-            deliver(next);
-        }
-        return Verdict.DELIVERED;
+        return verdict;
     }
 
-    private void deliver(Runnable action) {
+    private void deliver(Runnable action, java.util.List<Runnable> ready) {
         expCmdSn++;
         inFlight++;
-        action.run();
+        ready.add(action);
     }
 
     /** A delivered command finished: the window opens by one. */

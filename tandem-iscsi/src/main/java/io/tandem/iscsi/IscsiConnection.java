@@ -4,6 +4,7 @@ import io.tandem.iscsi.login.LoginConfig;
 import io.tandem.iscsi.login.LoginNegotiator;
 import io.tandem.iscsi.login.LoginStep;
 import io.tandem.iscsi.login.NegotiatedParameters;
+import io.tandem.iscsi.login.SessionType;
 import io.tandem.iscsi.pdu.Bhs;
 import io.tandem.iscsi.pdu.Opcode;
 import io.tandem.iscsi.pdu.PduException;
@@ -116,7 +117,7 @@ final class IscsiConnection implements TransportPort {
 
     private boolean login() throws IOException, PduException {
         IscsiTargetConfig config = server.config();
-        LoginNegotiator negotiator = new LoginNegotiator(LoginConfigs.forTarget(config, server.portals()));
+        LoginNegotiator negotiator = new LoginNegotiator(LoginConfigs.forTarget(config));
         boolean first = true;
         long isid = 0;
         int firstCmdSn = 0;
@@ -159,31 +160,32 @@ final class IscsiConnection implements TransportPort {
                     writer.lock().unlock();
                 }
             } else if (requestIsid != isid) {
-                sendLoginResponse(itt, isid, 0, firstCmdSn, LoginStep.failure(0x02, 0x00), null);
+                sendLoginResponse(itt, isid, 0, firstCmdSn, loginFailure(0x02, 0x00, "ISID changed"), null);
                 throw PduException.drop("ISID changed during login");
             }
             LoginStep step = negotiator.onLoginRequest(csg, nsg, transit, cont, versionMax, versionMin, isid, tsih, bytes);
             if (step.complete() && tsih != 0) {
                 // Adding a connection to an existing session: MaxConnections is 1, so none can be added.
-                step = LoginStep.failure(0x02, 0x0a);
+                step = loginFailure(0x02, 0x0a, "session does not exist");
             }
             if (!step.complete()) {
                 sendLoginResponse(itt, isid, 0, firstCmdSn, step, null);
                 if (step.statusClass() != 0) {
                     server.event("login refused for " + peer + ": status 0x"
-                            + String.format("%02x%02x", step.statusClass(), step.statusDetail()));
+                            + String.format("%04x", step.statusCode()) + (step.reason() == null ? "" : " (" + step.reason() + ")"));
                     return false;
                 }
                 continue;
             }
             NegotiatedParameters negotiated = step.parameters();
-            boolean discovery = negotiated.discovery();
+            boolean discovery = negotiated.sessionType() == SessionType.DISCOVERY;
             Nexus nexus = new Nexus(negotiated.initiatorName(), isid, server.targetPort());
             IscsiSession newSession = server.register(
                     new IscsiSession.SessionKey(negotiated.initiatorName(), isid, server.config().targetName()),
                     discovery, nexus, firstCmdSn);
             newSession.connection = this;
             this.params = negotiated;
+            this.textExchange = new TextExchange(negotiated);
             this.session = newSession;
             if (!discovery) {
                 server.scsiTarget().nexusAdded(nexus);
@@ -198,9 +200,13 @@ final class IscsiConnection implements TransportPort {
         }
     }
 
+    private static LoginStep loginFailure(int statusClass, int statusDetail, String reason) {
+        return new LoginStep(statusClass, statusDetail, false, 0, 0, null, false, null, reason);
+    }
+
     private void sendLoginFailure(Bhs request, int statusClass, int statusDetail) throws IOException {
         sendLoginResponse(request.itt(), request.isid(), 0, request.int32(Bhs.OFFSET_CMDSN_OR_STATSN),
-                LoginStep.failure(statusClass, statusDetail), null);
+                loginFailure(statusClass, statusDetail, "not a login PDU"), null);
     }
 
     private void sendLoginResponse(int itt, long isid, int tsih, int cmdSn, LoginStep step, IscsiSession done)
@@ -691,13 +697,19 @@ final class IscsiConnection implements TransportPort {
         boolean immediate = bhs.immediate();
         boolean cont = (bhs.flags() & 0x40) != 0;
         long lun = bhs.lun();
+        byte[] header = reader.headerBytes();
         ByteBuffer data = reader.readData();
         byte[] request = new byte[data.remaining()];
         data.get(request);
         Runnable answer = () -> {
             try {
-                byte[] reply = textExchange.onRequest(request, cont, ttt);
-                sendTextResponse(itt, lun, immediate, reply);
+                IscsiTargetConfig config = server.config();
+                TextExchange.Reply reply = textExchange.onRequest(request, cont, ttt,
+                        params.initiatorMaxRecvDataSegmentLength(),
+                        session.discovery ? null : config.targetName(), config.targetName(),
+                        config.portalGroupTag(), server.portals(), (InetSocketAddress) channel.getLocalAddress());
+                params = textExchange.parameters();
+                sendTextResponse(itt, lun, immediate, reply, header);
             } catch (IOException e) {
                 terminate("send failed: " + e.getMessage());
             }
@@ -705,37 +717,29 @@ final class IscsiConnection implements TransportPort {
         session.sequencer.offer(cmdSn, immediate, answer);
     }
 
-    private final TextExchange textExchange = new TextExchange(this);
+    private volatile TextExchange textExchange;
 
-    String sessionTargetName() {
-        return params.discovery() ? null : params.targetName();
-    }
-
-    IscsiServer server() {
-        return server;
-    }
-
-    InetSocketAddress localAddress() throws IOException {
-        return (InetSocketAddress) channel.getLocalAddress();
-    }
-
-    private void sendTextResponse(int itt, long lun, boolean immediate, byte[] reply) throws IOException {
+    private void sendTextResponse(int itt, long lun, boolean immediate, TextExchange.Reply reply, byte[] request)
+            throws IOException {
+        if (reply.error() != null) {
+            if (!immediate) {
+                session.sequencer.completed();
+            }
+            server.event("reject to " + peer + ": malformed text request: " + reply.error());
+            sendReject(PduException.REASON_PROTOCOL_ERROR, request);
+            return;
+        }
         writer.lock().lock();
         try {
             if (!immediate) {
                 session.sequencer.completed();
             }
-            int max = params.initiatorMaxRecvDataSegmentLength();
-            int length = Math.min(max, reply.length - textExchange.sentOffset());
-            boolean more = textExchange.sentOffset() + length < reply.length;
             Bhs h = writer.header();
-            h.opcode(Opcode.TEXT_RESPONSE).flags(more ? 0x40 : 0x80).lun(lun).itt(itt);
-            h.int32(Bhs.OFFSET_EDTL_OR_TTT, more ? textExchange.continuationTag() : Bhs.RESERVED_TAG);
+            h.opcode(Opcode.TEXT_RESPONSE).flags(reply.more() ? 0x40 : 0x80).lun(lun).itt(itt);
+            h.int32(Bhs.OFFSET_EDTL_OR_TTT, reply.more() ? TextExchange.CONTINUATION_TAG : Bhs.RESERVED_TAG);
             h.int32(Bhs.OFFSET_CMDSN_OR_STATSN, statSn++);
             windowFields(h);
-            ByteBuffer payload = length == 0 ? null : ByteBuffer.wrap(reply, textExchange.sentOffset(), length);
-            textExchange.sent(length, more);
-            writer.send(payload);
+            writer.send(reply.length() == 0 ? null : ByteBuffer.wrap(reply.data(), reply.offset(), reply.length()));
         } finally {
             writer.lock().unlock();
         }

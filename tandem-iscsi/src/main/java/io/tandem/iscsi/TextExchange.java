@@ -1,89 +1,83 @@
 package io.tandem.iscsi;
 
-import java.io.IOException;
+import io.tandem.iscsi.login.NegotiatedParameters;
+import io.tandem.iscsi.login.SendTargets;
+import io.tandem.iscsi.login.SendTargetsEntry;
+import io.tandem.iscsi.login.SendTargetsRequest;
+import io.tandem.iscsi.login.TextNegotiation;
+import io.tandem.iscsi.login.TextStep;
+import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * Text requests in the full feature phase (RFC 7143 §11.10): SendTargets, plus the continuation
- * of a reply too long for one PDU (the initiator fetches the rest with empty requests carrying our
+ * Text requests in the full feature phase (RFC 7143 §11.10): key negotiation through
+ * {@link TextNegotiation}, SendTargets answered from the server's portals, and the continuation of
+ * a reply too long for one PDU (the initiator fetches the rest with empty requests carrying our
  * Target Transfer Tag).
  */
 final class TextExchange {
 
-    private static final int CONTINUATION_TAG = 0x7e000001;
+    static final int CONTINUATION_TAG = 0x7e000001;
 
-    private final IscsiConnection connection;
+    /** What to send for one request: a piece of the reply, and whether more follows. */
+    record Reply(byte[] data, int offset, int length, boolean more, String error) {
+    }
+
+    private final TextNegotiation negotiation;
     private byte[] pending;
     private int sentOffset;
 
-    TextExchange(IscsiConnection connection) {
-        this.connection = connection;
+    TextExchange(NegotiatedParameters parameters) {
+        this.negotiation = new TextNegotiation(parameters);
     }
 
-    /** Returns the whole reply for this request (the caller sends it from {@link #sentOffset()}). */
-    synchronized byte[] onRequest(byte[] request, boolean continued, int ttt) throws IOException {
-        if (pending != null && ttt == CONTINUATION_TAG) {
-            return pending;
-        }
-        pending = null;
-        sentOffset = 0;
-        Map<String, String> keys = io.tandem.iscsi.login.TextParameters.decodeLenient(request);
-        StringBuilder reply = new StringBuilder();
-        for (Map.Entry<String, String> key : keys.entrySet()) {
-            if (key.getKey().equals("SendTargets")) {
-                sendTargets(key.getValue(), reply);
-            } else {
-                reply.append(key.getKey()).append("=NotUnderstood").append('\0');
+    NegotiatedParameters parameters() {
+        return negotiation.parameters();
+    }
+
+    synchronized Reply onRequest(byte[] request, boolean continued, int ttt, int maxSegment,
+                                 String sessionTarget, String targetName, int portalGroupTag,
+                                 List<InetSocketAddress> portals, InetSocketAddress local) {
+        if (pending == null || ttt != CONTINUATION_TAG) {
+            TextStep step = negotiation.onTextRequest(continued, request);
+            if (step.error() != null) {
+                pending = null;
+                return new Reply(null, 0, 0, false, step.error());
             }
+            if (step.incomplete()) {
+                return new Reply(new byte[0], 0, 0, false, null);
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.writeBytes(step.responseData());
+            if (step.sendTargets() != null && visible(step.sendTargets(), sessionTarget, targetName)) {
+                List<String> addresses = new ArrayList<>();
+                for (InetSocketAddress portal : portals) {
+                    InetSocketAddress shown = portal.getAddress().isAnyLocalAddress()
+                            ? new InetSocketAddress(local.getAddress(), portal.getPort()) : portal;
+                    addresses.add(SendTargets.address(shown.getAddress().getHostAddress(), shown.getPort(), portalGroupTag));
+                }
+                out.writeBytes(SendTargets.encode(List.of(new SendTargetsEntry(targetName, addresses))));
+            }
+            pending = out.toByteArray();
+            sentOffset = 0;
         }
-        pending = reply.toString().getBytes(StandardCharsets.UTF_8);
-        return pending;
-    }
-
-    private void sendTargets(String which, StringBuilder reply) throws IOException {
-        IscsiServer server = connection.server();
-        String targetName = server.config().targetName();
-        boolean match = which.equals("All") ? connection.sessionTargetName() == null
-                : which.isEmpty() ? connection.sessionTargetName() != null : which.equals(targetName);
-        if (which.equals("All") && connection.sessionTargetName() != null) {
-            match = true; // RFC 7143 allows All in a normal session too
-        }
-        if (!match) {
-            return;
-        }
-        reply.append("TargetName=").append(targetName).append('\0');
-        InetSocketAddress local = connection.localAddress();
-        for (InetSocketAddress portal : server.portals()) {
-            InetSocketAddress shown = portal.getAddress().isAnyLocalAddress()
-                    ? new InetSocketAddress(local.getAddress(), portal.getPort()) : portal;
-            reply.append("TargetAddress=").append(formatAddress(shown)).append(',')
-                    .append(server.config().portalGroupTag()).append('\0');
-        }
-    }
-
-    static String formatAddress(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        if (host.contains(":")) {
-            host = "[" + host + "]";
-        }
-        return host + ":" + address.getPort();
-    }
-
-    synchronized int sentOffset() {
-        return sentOffset;
-    }
-
-    synchronized int continuationTag() {
-        return CONTINUATION_TAG;
-    }
-
-    synchronized void sent(int length, boolean more) {
+        int length = Math.min(maxSegment, pending.length - sentOffset);
+        boolean more = sentOffset + length < pending.length;
+        Reply reply = new Reply(pending, sentOffset, length, more, null);
         sentOffset += length;
         if (!more) {
             pending = null;
-            sentOffset = 0;
         }
+        return reply;
+    }
+
+    private static boolean visible(SendTargetsRequest request, String sessionTarget, String targetName) {
+        return switch (request.scope()) {
+            case ALL -> true;
+            case SESSION_TARGET -> targetName.equals(sessionTarget);
+            case NAMED -> targetName.equals(request.targetName());
+        };
     }
 }
