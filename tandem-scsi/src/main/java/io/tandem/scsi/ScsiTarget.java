@@ -100,14 +100,14 @@ public final class ScsiTarget implements AutoCloseable {
     public void submit(ScsiTask task) {
         LogicalUnit lu = null;
         try {
-            if (closed) {
-                task.port().complete(task, new ScsiResponse(ScsiResponse.BUSY, null, null));
-                return;
-            }
             int number = LunAddress.decode(task.lun());
             lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
             Command command = precheck(task, lu);
-            begin();
+            if (!begin()) {
+                // Shutting down: BUSY makes the initiator retry, on another path if it has one.
+                task.port().complete(task, new ScsiResponse(ScsiResponse.BUSY, null, null));
+                return;
+            }
             if (lu == null) {
                 run(command);
                 return;
@@ -272,6 +272,9 @@ public final class ScsiTarget implements AutoCloseable {
 
     private void finish(Command c, ScsiResponse response, Throwable error) {
         if (error != null) {
+            if (c.isAborted()) {
+                return; // the fabric failing an aborted task's transfer is expected; the abort engine reports it
+            }
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             if (cause instanceof TaskAbortedException) {
                 return;
@@ -320,9 +323,14 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    private void begin() {
+    /** Counts a task as live; false once {@link #close} has begun. */
+    private boolean begin() {
         synchronized (liveLock) {
+            if (closed) {
+                return false;
+            }
             liveTasks++;
+            return true;
         }
     }
 
@@ -458,7 +466,12 @@ public final class ScsiTarget implements AutoCloseable {
     /** Flushes and closes every LU's device after in-flight tasks finish. */
     @Override
     public void close() {
-        closed = true;
+        synchronized (liveLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
         synchronized (liveLock) {
             while (liveTasks > 0) {
