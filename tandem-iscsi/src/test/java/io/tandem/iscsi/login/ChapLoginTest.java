@@ -333,6 +333,10 @@ class ChapLoginTest {
                 ChapCredentials.of("t", "client-secret-0123"), 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new TargetInfo("iqn.x:y", null, null, TARGET_CHAP, 1))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new TargetInfo("iqn.x:y", "a".repeat(256), null, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new TargetInfo("iqn.x:y", null, null, 65536))
+                .isInstanceOf(IllegalArgumentException.class);
         LoginConfig cfg = config();
         assertThatThrownBy(() -> cfg.checkCredentials(LoginFixtures.TARGETS.get(LoginFixtures.WEAK_TARGET)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("12");
