@@ -1,6 +1,7 @@
 package io.tandem.scsi;
 
 import io.tandem.scsi.core.BlockAddressing;
+import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.CommandDescriptor;
 import io.tandem.scsi.core.CommandFlag;
@@ -56,6 +57,8 @@ public final class ScsiTarget implements AutoCloseable {
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
+    /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
+    private final BufferPool bufferPool = new BufferPool(256L << 20);
     private final Object liveLock = new Object();
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
@@ -246,7 +249,7 @@ public final class ScsiTarget implements AutoCloseable {
             int transfer = (int) Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
             if (transfer > 0) {
                 ByteBuffer buffer = c.descriptor().addressing() != BlockAddressing.NONE
-                        ? context.allocateBulk(transfer) : ByteBuffer.allocate(transfer);
+                        ? c.bulk(transfer) : ByteBuffer.allocate(transfer);
                 c.dataOut(buffer);
                 result = task.port().receiveDataOut(task, buffer.duplicate())
                         .thenCompose(v -> invoke(c));
@@ -286,6 +289,7 @@ public final class ScsiTarget implements AutoCloseable {
         }
         try {
             c.task().port().complete(c.task(), response);
+            c.releaseBulk(); // complete() has sent the data-in; nothing refers to the buffers now
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "fabric failed completing " + c, e);
         } finally {
@@ -521,8 +525,8 @@ public final class ScsiTarget implements AutoCloseable {
         }
 
         @Override
-        public ByteBuffer allocateBulk(int bytes) {
-            return ByteBuffer.allocateDirect(bytes);
+        public BufferPool bufferPool() {
+            return bufferPool;
         }
     }
 }
