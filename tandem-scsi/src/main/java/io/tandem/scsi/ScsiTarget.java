@@ -492,8 +492,12 @@ public final class ScsiTarget implements AutoCloseable {
         for (LogicalUnit lu : units) {
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " failed", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " failed: " + e.getCause().getMessage());
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " did not finish in " + CLOSE_WAIT_SECONDS + " s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             try {
                 lu.device().close();
