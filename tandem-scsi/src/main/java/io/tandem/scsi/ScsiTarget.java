@@ -170,8 +170,10 @@ public final class ScsiTarget implements AutoCloseable {
             }
             // 5. ALUA access state of the target port group.
             checkAccessState(lu, d);
-            // 6. Reservations: persistent and SPC-2 reservations arrive with issue 3; the table's
-            //    PR_ALLOWED_* / ALLOWED_UNDER_SPC2_RESERVATION flags are what that check will read.
+            // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
+            if (lu.reservations().conflicts(task.nexus(), d)) {
+                throw ScsiException.reservationConflict();
+            }
             // 7. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {
                 if (d.has(CommandFlag.TRANSFER_LIMITED) && blocks > lu.maxTransferBlocks()) {
@@ -306,6 +308,9 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     private static ScsiResponse checkCondition(ScsiException e, LogicalUnit lu) {
+        if (e.isReservationConflict()) {
+            return new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null);
+        }
         boolean descriptor = lu != null && lu.modeParameters().descriptorSense();
         return new ScsiResponse(ScsiResponse.CHECK_CONDITION, null, SenseData.build(e, descriptor));
     }
