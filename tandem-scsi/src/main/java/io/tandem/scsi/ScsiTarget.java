@@ -14,7 +14,6 @@ import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
-import io.tandem.scsi.core.TaskSet;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -113,8 +112,7 @@ public final class ScsiTarget implements AutoCloseable {
                 return;
             }
             command.onStart(() -> run(command));
-            TaskSet.Admission admission = lu.taskSet().enter(command);
-            switch (admission) {
+            switch (lu.taskSet().enter(command)) {
                 case RUN_NOW -> run(command);
                 case WAIT -> { } // started by the task that ends last before it
                 case DUPLICATE_TAG -> {
@@ -244,8 +242,9 @@ public final class ScsiTarget implements AutoCloseable {
         }
         ScsiTask task = c.task();
         CompletableFuture<ScsiResponse> result;
+        // Once admitted the pipeline owns the task: every failure below ends it through finish().
         try {
-            int transfer = (int) Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
+            int transfer = Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
             if (transfer > 0) {
                 ByteBuffer buffer = c.descriptor().addressing() != BlockAddressing.NONE
                         ? context.allocateBulk(transfer) : ByteBuffer.allocate(transfer);
