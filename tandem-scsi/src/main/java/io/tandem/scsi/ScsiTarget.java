@@ -15,7 +15,6 @@ import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
-import io.tandem.scsi.core.TaskSet;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -116,8 +115,7 @@ public final class ScsiTarget implements AutoCloseable {
                 return;
             }
             command.onStart(() -> run(command));
-            TaskSet.Admission admission = lu.taskSet().enter(command);
-            switch (admission) {
+            switch (lu.taskSet().enter(command)) {
                 case RUN_NOW -> run(command);
                 case WAIT -> { } // started by the task that ends last before it
                 case DUPLICATE_TAG -> {
@@ -173,8 +171,10 @@ public final class ScsiTarget implements AutoCloseable {
             }
             // 5. ALUA access state of the target port group.
             checkAccessState(lu, d);
-            // 6. Reservations: persistent and SPC-2 reservations arrive with issue 3; the table's
-            //    PR_ALLOWED_* / ALLOWED_UNDER_SPC2_RESERVATION flags are what that check will read.
+            // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
+            if (lu.reservations().conflicts(task.nexus(), d)) {
+                throw ScsiException.reservationConflict();
+            }
             // 7. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {
                 if (d.has(CommandFlag.TRANSFER_LIMITED) && blocks > lu.maxTransferBlocks()) {
@@ -245,8 +245,9 @@ public final class ScsiTarget implements AutoCloseable {
         }
         ScsiTask task = c.task();
         CompletableFuture<ScsiResponse> result;
+        // Once admitted the pipeline owns the task: every failure below ends it through finish().
         try {
-            int transfer = (int) Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
+            int transfer = Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
             if (transfer > 0) {
                 ByteBuffer buffer = c.descriptor().addressing() != BlockAddressing.NONE
                         ? c.bulk(transfer) : ByteBuffer.allocate(transfer);
@@ -310,6 +311,9 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     private static ScsiResponse checkCondition(ScsiException e, LogicalUnit lu) {
+        if (e.isReservationConflict()) {
+            return new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null);
+        }
         boolean descriptor = lu != null && lu.modeParameters().descriptorSense();
         return new ScsiResponse(ScsiResponse.CHECK_CONDITION, null, SenseData.build(e, descriptor));
     }
@@ -496,8 +500,12 @@ public final class ScsiTarget implements AutoCloseable {
         for (LogicalUnit lu : units) {
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " failed", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " failed: " + e.getCause().getMessage());
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " did not finish in " + CLOSE_WAIT_SECONDS + " s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             try {
                 lu.device().close();
