@@ -57,7 +57,13 @@ final class RecordingPort implements TransportPort {
 
     @Override
     public void complete(ScsiTask task, ScsiResponse response) {
-        end(task, new Outcome(response, false));
+        // The core reuses the data-in buffer once complete() returns, as a real fabric would have sent it by then.
+        java.nio.ByteBuffer copy = null;
+        if (response.dataIn() != null) {
+            copy = java.nio.ByteBuffer.allocate(response.dataIn().remaining());
+            copy.put(response.dataIn().duplicate()).flip();
+        }
+        end(task, new Outcome(new ScsiResponse(response.status(), copy, response.sense()), false));
     }
 
     @Override

@@ -30,7 +30,7 @@ public final class BufferPool {
         }
     }
 
-    /** A direct buffer with position 0 and limit {@code bytes}; its contents are undefined. */
+    /** A direct buffer of at least {@code bytes}, position 0, limit {@code bytes}; contents undefined. */
     public ByteBuffer acquire(int bytes) {
         int shift = shiftFor(bytes);
         if (shift > MAX_SHIFT) {

@@ -61,9 +61,10 @@ public final class Command {
      */
     /** A pooled direct buffer for this command's bulk data, returned by {@link #releaseBulk()}. */
     public synchronized ByteBuffer bulk(int bytes) {
-        ByteBuffer buffer = target().bufferPool().acquire(bytes);
-        bulk.add(buffer);
-        return buffer;
+        ByteBuffer pooled = target().bufferPool().acquire(bytes);
+        bulk.add(pooled);
+        // An exact-size view: handlers may clear() or flip() it without exposing the pooled capacity.
+        return pooled.slice(0, bytes);
     }
 
     /** Gives the command's bulk buffers back; only after the fabric has sent everything. */
