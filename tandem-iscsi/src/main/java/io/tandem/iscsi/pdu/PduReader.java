@@ -167,9 +167,11 @@ public final class PduReader {
         }
         state = State.HEADER;
         int pad = Digests.padding(length);
-        trailer.clear().limit(pad + (dataDigest ? Digests.LENGTH : 0));
+        // An empty data segment carries no data digest (RFC 7143 §11.2.4).
+        boolean digest = dataDigest && length > 0;
+        trailer.clear().limit(pad + (digest ? Digests.LENGTH : 0));
         fill(trailer, false);
-        if (dataDigest && length > 0) {
+        if (digest) {
             crc.pad(pad);
             if (crc.value() != Digests.readWire(trailer.slice(pad, Digests.LENGTH))) {
                 throw PduException.reject(PduException.REASON_DATA_DIGEST_ERROR, "data digest mismatch");

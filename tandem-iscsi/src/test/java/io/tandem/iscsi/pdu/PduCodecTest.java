@@ -140,6 +140,20 @@ class PduCodecTest {
     }
 
     @Test
+    void emptySegmentCarriesNoDataDigestWhenSkipped() throws Exception {
+        byte[] first = send(false, true, Opcode.NOP_OUT, null);
+        byte[] second = send(false, true, Opcode.TEXT_REQUEST, null);
+        byte[] both = new byte[first.length + second.length];
+        System.arraycopy(first, 0, both, 0, first.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        PduReader reader = new PduReader(source(both), 8192);
+        reader.configure(false, true, 8192);
+        reader.readHeader();
+        reader.skipData();
+        assertThat(reader.readHeader().opcode()).isEqualTo(Opcode.TEXT_REQUEST);
+    }
+
+    @Test
     void truncatedPduIsAnEofNotAHang() throws Exception {
         byte[] wire = send(false, false, Opcode.NOP_OUT, new byte[100]);
         PduReader reader = new PduReader(source(java.util.Arrays.copyOf(wire, 48 + 50)), 8192);
