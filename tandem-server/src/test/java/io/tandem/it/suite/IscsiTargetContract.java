@@ -1,6 +1,11 @@
 package io.tandem.it.suite;
 
+import io.tandem.it.initiator.Cdbs;
 import io.tandem.it.initiator.ChapAlgorithm;
+import io.tandem.it.initiator.DataDirection;
+import io.tandem.it.initiator.Lun;
+import io.tandem.it.initiator.Opcode;
+import io.tandem.it.initiator.RawConnection;
 import io.tandem.it.initiator.ChapCredentials;
 import io.tandem.it.initiator.DiscoveredTarget;
 import io.tandem.it.initiator.IscsiSession;
@@ -181,18 +186,18 @@ public abstract class IscsiTargetContract {
         TargetUnderTest target = target(TargetSpec.plain());
         try (IscsiSession session = open(target, options(target))) {
             int missing = 200;
-            ScsiResult tur = session.execute(ScsiRequest.none(missing, io.tandem.it.initiator.Cdbs.testUnitReady()));
+            ScsiResult tur = session.execute(ScsiRequest.none(missing, Cdbs.testUnitReady()));
             assertThat(tur.status()).isEqualTo(ScsiResult.CHECK_CONDITION);
             assertThat(tur.sense().is(Sense.ILLEGAL_REQUEST, 0x25, 0x00)).as("%s", tur.sense()).isTrue();
 
             ScsiResult read = session.execute(ScsiRequest.read(missing,
-                    io.tandem.it.initiator.Cdbs.read10(0, 1), 512));
+                    Cdbs.read10(0, 1), 512));
             assertThat(read.status()).isEqualTo(ScsiResult.CHECK_CONDITION);
             assertThat(read.sense().is(Sense.ILLEGAL_REQUEST, 0x25, 0x00)).as("%s", read.sense()).isTrue();
 
             // INQUIRY must still answer, with peripheral qualifier 011b (SPC-4 6.6.2)
             ScsiResult inq = session.execute(ScsiRequest.read(missing,
-                    io.tandem.it.initiator.Cdbs.inquiry(false, 0, 96), 96));
+                    Cdbs.inquiry(false, 0, 96), 96));
             assertThat(inq.isGood()).as("%s", inq).isTrue();
             assertThat((inq.data()[0] & 0xe0) >> 5).isEqualTo(3);
             assertClean(session);
@@ -502,7 +507,7 @@ public abstract class IscsiTargetContract {
             // a longer reversed burst
             List<ScsiRequest> turs = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                turs.add(ScsiRequest.none(target.dataLun(), io.tandem.it.initiator.Cdbs.testUnitReady()));
+                turs.add(ScsiRequest.none(target.dataLun(), Cdbs.testUnitReady()));
             }
             for (CompletableFuture<ScsiResult> r : session.submitAll(turs, new int[] {7, 6, 5, 4, 3, 2, 1, 0})) {
                 assertThat(session.await(r).isGood()).isTrue();
@@ -550,6 +555,82 @@ public abstract class IscsiTargetContract {
             assertThat(session.taskManagement(5, target.dataLun(), Pdu.RESERVED_TAG, 0)).as("LUN RESET").isZero();
             clearUnitAttentions(dev);
             writeReadVerify(dev, 400, 8, 6);
+            assertClean(session);
+        }
+    }
+
+    @Test
+    void abortTaskRemovesACommandHeldBehindACmdSnGap() throws Exception {
+        TargetUnderTest target = target(TargetSpec.plain());
+        try (RawConnection raw = RawConnection.login(target.portal(), options(target))) {
+            Duration timeout = Duration.ofSeconds(10);
+            // CmdSN gap is skipped for now; CmdSN gap+1 arrives first and the target must hold it
+            int gap = raw.cmdSn();
+            Pdu held = Pdu.create(Opcode.SCSI_COMMAND).flags(0x80 | 0x40 | 1).lun(Lun.encode(target.dataLun()))
+                    .itt(raw.newItt()).putInt(Pdu.OFF_WORD20, 512).cmdSn(gap + 1).expStatSn(raw.expStatSn())
+                    .putBytes(Pdu.OFF_CDB, java.util.Arrays.copyOf(Cdbs.read10(0, 1), 16));
+            raw.send(held);
+            // immediate ABORT TASK carrying the next unused CmdSN (gap+2); RefCmdSN = gap+1
+            int tmfItt = raw.newItt();
+            Pdu abort = Pdu.create(Opcode.TASK_MGMT_REQUEST).immediate(true).flags(0x80 | 1)
+                    .lun(Lun.encode(target.dataLun())).itt(tmfItt).putInt(Pdu.OFF_WORD20, held.itt())
+                    .cmdSn(gap + 2).expStatSn(raw.expStatSn()).putInt(Pdu.OFF_WORD32, gap + 1);
+            raw.send(abort);
+            Pdu answer = raw.receive(timeout);
+            assertThat(answer.opcode()).as("%s", answer).isEqualTo(Opcode.TASK_MGMT_RESPONSE);
+            assertThat(answer.itt()).isEqualTo(tmfItt);
+            boolean quirk = quirks().contains(Quirk.ABORT_TASK_IGNORES_COMMANDS_HELD_FOR_CMDSN_ORDER);
+            // RFC 7143 11.6.1: the task exists (or RefCmdSN is in the window below the TMF's CmdSN)
+            assertThat(answer.byte2()).as("TMF response: function complete").isEqualTo(quirk ? 1 : 0);
+
+            // fill the gap; the aborted command must never answer
+            Pdu filler = Pdu.create(Opcode.SCSI_COMMAND).flags(0x80 | 1).lun(Lun.encode(target.dataLun()))
+                    .itt(raw.newItt()).cmdSn(gap).expStatSn(raw.expStatSn()).putBytes(Pdu.OFF_CDB, new byte[16]);
+            raw.send(filler);
+            int pingItt = raw.newItt();
+            raw.send(Pdu.create(Opcode.NOP_OUT).setFinal(true).itt(pingItt).ttt(Pdu.RESERVED_TAG).cmdSn(gap + 2)
+                    .expStatSn(raw.expStatSn()));
+            boolean fillerDone = false;
+            boolean pingDone = false;
+            while (!fillerDone || !pingDone) {
+                Pdu pdu = raw.receive(timeout);
+                if (quirk && pdu.itt() == held.itt()) {
+                    continue; // not aborted, so it runs once the gap is filled
+                }
+                assertThat(pdu.itt()).as("no answer for the aborted task: %s", pdu).isNotEqualTo(held.itt());
+                if (pdu.itt() == filler.itt()) {
+                    assertThat(pdu.opcode()).isEqualTo(Opcode.SCSI_RESPONSE);
+                    fillerDone = true;
+                } else if (pdu.itt() == pingItt) {
+                    assertThat(pdu.opcode()).isEqualTo(Opcode.NOP_IN);
+                    pingDone = true;
+                }
+            }
+            RawConnection.Outcome rest = raw.next(Duration.ofMillis(500));
+            while (quirk && rest instanceof RawConnection.Received(Pdu late) && late.itt() == held.itt()) {
+                rest = raw.next(Duration.ofMillis(500));
+            }
+            assertThat(rest).as("nothing more, in particular not the aborted read")
+                    .isInstanceOf(RawConnection.Silent.class);
+        }
+    }
+
+    @Test
+    void shortAndLongAllocationsReportResiduals() throws Exception {
+        TargetUnderTest target = target(TargetSpec.plain());
+        try (IscsiSession session = open(target, options(target))) {
+            // INQUIRY returns less than a generous allocation length: underflow
+            ScsiResult inq = session.execute(ScsiRequest.read(target.dataLun(), Cdbs.inquiry(false, 0, 255), 255));
+            assertThat(inq.isGood()).isTrue();
+            assertThat(inq.data().length).isLessThan(255);
+            assertThat(inq.underflow()).as("U bit").isTrue();
+            assertThat(inq.residualCount()).isEqualTo(255 - inq.data().length);
+
+            // READ of 8 blocks with room for 4: overflow, only the expected length transferred
+            ScsiResult read = session.execute(ScsiRequest.read(target.dataLun(), Cdbs.read10(0, 8), 4 * 512));
+            assertThat(read.overflow()).as("O bit, %s", read).isTrue();
+            assertThat(read.residualCount()).isEqualTo(4 * 512);
+            assertThat(read.data()).hasSize(4 * 512);
             assertClean(session);
         }
     }

@@ -12,6 +12,8 @@ public enum Quirk {
     CHAP_A_7_IS_NOT_SHA256,
     /** A data segment above MaxRecvDataSegmentLength is answered with a SCSI Response, not Reject/drop. */
     ANSWERS_OVERSIZED_DATA_SEGMENT_WITH_SCSI_STATUS,
+    /** ABORT TASK answers "Task does not exist" for a command queued behind a CmdSN gap, then runs it. */
+    ABORT_TASK_IGNORES_COMMANDS_HELD_FOR_CMDSN_ORDER,
     /** Before login, waits for a declared data segment of any size instead of refusing it. */
     WAITS_FOR_OVERSIZED_LOGIN_DATA
 }

@@ -27,7 +27,8 @@ class TgtIscsiTest extends IscsiTargetContract {
      */
     @Override
     protected Set<Quirk> quirks() {
-        return Set.of(Quirk.NO_TEXT_REQUEST_IN_NORMAL_SESSION, Quirk.CHAP_A_7_IS_NOT_SHA256);
+        return Set.of(Quirk.NO_TEXT_REQUEST_IN_NORMAL_SESSION, Quirk.CHAP_A_7_IS_NOT_SHA256,
+                Quirk.ABORT_TASK_IGNORES_COMMANDS_HELD_FOR_CMDSN_ORDER);
     }
 
     @Override
