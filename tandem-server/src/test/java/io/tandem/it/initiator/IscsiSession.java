@@ -174,12 +174,26 @@ public final class IscsiSession implements AutoCloseable {
             created.add(new ScsiTask(allocateItt(), request));
         }
         List<CompletableFuture<ScsiResult>> futures = created.stream().map(t -> t.future).toList();
-        if (sendOrder == null) {
-            sendOrder = new int[n];
-            Arrays.setAll(sendOrder, i -> i);
-        }
         try {
             ensureOpen();
+            if (sendOrder == null) {
+                // one at a time, so a batch larger than the CmdSN window simply waits for it to open
+                for (ScsiTask task : created) {
+                    cmdSnLock.lock();
+                    try {
+                        awaitWindow(1);
+                        task.cmdSn = cmdSn++;
+                        Pdu pdu = task.commandPdu();
+                        tasks.put(task.itt, task);
+                        channel.send(pdu.expStatSn(expStatSn));
+                    } finally {
+                        cmdSnLock.unlock();
+                    }
+                    task.sendUnsolicitedData();
+                }
+                return futures;
+            }
+            // reordered: the whole batch must fit in the window, since later CmdSNs go out first
             cmdSnLock.lock();
             try {
                 awaitWindow(n);
@@ -191,8 +205,7 @@ public final class IscsiSession implements AutoCloseable {
                     tasks.put(task.itt, task);
                 }
                 for (int index : sendOrder) {
-                    pdus[index].expStatSn(expStatSn);
-                    channel.send(pdus[index]);
+                    channel.send(pdus[index].expStatSn(expStatSn));
                 }
             } finally {
                 cmdSnLock.unlock();

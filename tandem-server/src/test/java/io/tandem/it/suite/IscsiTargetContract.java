@@ -463,6 +463,26 @@ public abstract class IscsiTargetContract {
     }
 
     @Test
+    void moreCommandsThanTheCmdSnWindowAllComplete() throws Exception {
+        TargetUnderTest target = target(TargetSpec.plain());
+        try (IscsiSession session = open(target, options(target))) {
+            int window = session.loginResult().maxCmdSn() - session.loginResult().expCmdSn() + 1;
+            int n = Math.max(300, 2 * window + 7);
+            List<ScsiRequest> turs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                turs.add(ScsiRequest.none(target.dataLun(), Cdbs.testUnitReady()));
+            }
+            List<CompletableFuture<ScsiResult>> results = session.submitAll(turs, null);
+            for (CompletableFuture<ScsiResult> r : results) {
+                assertThat(session.await(r).isGood()).isTrue();
+            }
+            assertThat(session.await(results.getLast()).cmdSn() - session.await(results.getFirst()).cmdSn())
+                    .isEqualTo(n - 1);
+            assertClean(session);
+        }
+    }
+
+    @Test
     void commandsFromSeveralThreadsShareOneSession() throws Exception {
         TargetUnderTest target = target(TargetSpec.plain());
         try (IscsiSession session = open(target, options(target))) {
