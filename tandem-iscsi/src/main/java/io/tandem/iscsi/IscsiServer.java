@@ -1,0 +1,193 @@
+package io.tandem.iscsi;
+
+import io.tandem.scsi.ScsiTarget;
+import io.tandem.scsi.TargetPort;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Listens on the target's portals and runs one virtual thread per connection. Holds the session
+ * table used for session reinstatement and TSIH allocation.
+ */
+public final class IscsiServer implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(IscsiServer.class.getName());
+
+    private final IscsiTargetConfig config;
+    private final ScsiTarget scsiTarget;
+    private final TargetPort targetPort;
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final List<InetSocketAddress> boundPortals = new ArrayList<>();
+    private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Map<IscsiSession.SessionKey, IscsiSession> sessions = new ConcurrentHashMap<>();
+    private final AtomicInteger nextTsih = new AtomicInteger(1);
+    private final Consumer<String> events;
+    private volatile boolean closing;
+
+    /** @param events receives one line per login/logout, for the operator's log */
+    public IscsiServer(IscsiTargetConfig config, ScsiTarget scsiTarget, Consumer<String> events) {
+        this.config = config;
+        this.scsiTarget = scsiTarget;
+        this.events = events;
+        this.targetPort = new TargetPort(config.targetName(), config.portalGroupTag(),
+                config.relativeTargetPortId(), config.targetPortGroup());
+    }
+
+    /** Binds every portal and starts accepting. */
+    public void start() throws IOException {
+        for (InetSocketAddress portal : config.portals()) {
+            ServerSocketChannel listener = ServerSocketChannel.open();
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            try {
+                listener.bind(portal, 256);
+            } catch (IOException e) {
+                listener.close();
+                close();
+                throw new IOException("cannot listen on " + portal.getHostString() + ":" + portal.getPort()
+                        + ": " + e.getMessage(), e);
+            }
+            listeners.add(listener);
+            boundPortals.add((InetSocketAddress) listener.getLocalAddress());
+            Thread.ofVirtual().name("iscsi-accept-" + portal).start(() -> acceptLoop(listener));
+        }
+    }
+
+    /** The addresses actually bound (with the real port where 0 was asked for). */
+    public List<InetSocketAddress> portals() {
+        return List.copyOf(boundPortals);
+    }
+
+    public IscsiTargetConfig config() {
+        return config;
+    }
+
+    ScsiTarget scsiTarget() {
+        return scsiTarget;
+    }
+
+    TargetPort targetPort() {
+        return targetPort;
+    }
+
+    void event(String line) {
+        events.accept(line);
+    }
+
+    private void acceptLoop(ServerSocketChannel listener) {
+        while (!closing) {
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (IOException e) {
+                if (!closing) {
+                    LOG.log(Level.WARNING, "accept failed", e);
+                }
+                return;
+            }
+            try {
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "socket options", e);
+            }
+            IscsiConnection connection = new IscsiConnection(this, channel);
+            connections.add(connection);
+            Thread.ofVirtual().name("iscsi-conn-" + channel.socket().getRemoteSocketAddress()).start(() -> {
+                try {
+                    connection.run();
+                } finally {
+                    connections.remove(connection);
+                }
+            });
+        }
+    }
+
+    /**
+     * Registers a new session. An existing session of the same initiator port to this target is
+     * closed first (session reinstatement, RFC 7143 §6.3.5): its tasks are aborted.
+     */
+    IscsiSession register(IscsiSession.SessionKey key, boolean discovery, io.tandem.scsi.Nexus nexus, int firstCmdSn) {
+        IscsiSession old = discovery ? null : sessions.remove(key);
+        if (old != null) {
+            event("session reinstated: " + key.initiatorName() + " isid 0x" + Long.toHexString(key.isid()));
+            IscsiConnection oldConnection = old.connection;
+            if (oldConnection != null) {
+                oldConnection.terminate("session reinstated by a new login");
+            }
+            // Synchronously, so the old nexus' tasks are gone before the new nexus starts.
+            release(old);
+        }
+        int tsih = nextTsih.getAndUpdate(v -> v >= 0xffff ? 1 : v + 1);
+        IscsiSession session = new IscsiSession(key, tsih, discovery, nexus, firstCmdSn, config.commandWindow());
+        if (!discovery) {
+            sessions.put(key, session);
+        }
+        return session;
+    }
+
+    void unregister(IscsiSession session) {
+        if (!session.discovery) {
+            sessions.remove(session.key, session);
+            release(session);
+        }
+    }
+
+    private void release(IscsiSession session) {
+        if (!session.discovery && session.released.compareAndSet(false, true)) {
+            scsiTarget.nexusRemoved(session.nexus);
+        }
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /**
+     * Stops accepting, asks every initiator to log out (Async Message), waits up to {@code grace}
+     * for connections to end, then closes the rest. In-flight commands finish or are aborted by the
+     * SCSI target's own close.
+     */
+    public void shutdown(Duration grace) {
+        closing = true;
+        for (ServerSocketChannel listener : listeners) {
+            try {
+                listener.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        for (IscsiConnection connection : connections) {
+            connection.requestLogout((int) Math.max(1, grace.toSeconds()));
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (IscsiConnection connection : connections) {
+            connection.terminate("target shutting down");
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

@@ -1,0 +1,148 @@
+package io.tandem.scsi.core;
+
+import io.tandem.scsi.Nexus;
+import io.tandem.scsi.ScsiResponse;
+import io.tandem.scsi.ScsiTask;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * One task as the core executes it: the fabric's {@link ScsiTask}, the decoded CDB fields, and
+ * the task's life cycle. The life cycle is the abort engine's half of the contract: a task ends
+ * exactly once, either completed or aborted, and every backend operation it starts goes through
+ * {@link #io} so an abort can (a) refuse operations not yet started and (b) wait for the ones
+ * already in flight before the abort is reported done.
+ */
+public final class Command {
+
+    private enum State { ACTIVE, COMPLETED, ABORTED }
+
+    private final ScsiTask task;
+    private final LogicalUnit lu;
+    private final CommandDescriptor descriptor;
+    private final TargetContext target;
+    private final long lba;
+    private final long transferBlocks;
+    private ByteBuffer dataOut;
+    private Runnable start;
+
+    private State state = State.ACTIVE;              // guarded by this
+    private final List<CompletableFuture<?>> inFlight = new ArrayList<>(1); // guarded by this
+
+    public Command(ScsiTask task, LogicalUnit lu, CommandDescriptor descriptor, TargetContext target,
+                   long lba, long transferBlocks) {
+        this.task = task;
+        this.lu = lu;
+        this.descriptor = descriptor;
+        this.target = target;
+        this.lba = lba;
+        this.transferBlocks = transferBlocks;
+    }
+
+    public ScsiTask task() { return task; }
+    public Nexus nexus() { return task.nexus(); }
+    public byte[] cdb() { return task.cdb(); }
+    /** The addressed LU; null only for commands flagged {@link CommandFlag#ALLOWED_WITHOUT_LUN} sent to a missing LUN. */
+    public LogicalUnit lu() { return lu; }
+    public CommandDescriptor descriptor() { return descriptor; }
+    public TargetContext target() { return target; }
+    /** Decoded LBA (block commands); for 16-byte CDBs already known to be inside the LU. */
+    public long lba() { return lba; }
+    /** Decoded transfer length in blocks (block commands). */
+    public long transferBlocks() { return transferBlocks; }
+
+    /**
+     * The Data-Out received for this command, position 0: at most the CDB's length and at most the
+     * expected data transfer length (an overflowing initiator sends less than the CDB says).
+     */
+    public ByteBuffer dataOut() { return dataOut; }
+    public void dataOut(ByteBuffer buffer) { this.dataOut = buffer; }
+
+    /** Whether descriptor-format sense is in effect for this command's LU. */
+    public boolean descriptorSense() {
+        return lu != null && lu.modeParameters().descriptorSense();
+    }
+
+    /** Data-in cut to the CDB's allocation length: the response never carries more than asked for. */
+    public CompletableFuture<ScsiResponse> dataIn(byte[] data, int length, long allocationLength) {
+        int n = (int) Math.min(length, allocationLength);
+        return CompletableFuture.completedFuture(ScsiResponse.good(ByteBuffer.wrap(data, 0, n).slice()));
+    }
+
+    public CompletableFuture<ScsiResponse> dataIn(byte[] data, long allocationLength) {
+        return dataIn(data, data.length, allocationLength);
+    }
+
+    public static CompletableFuture<ScsiResponse> good() {
+        return CompletableFuture.completedFuture(ScsiResponse.good());
+    }
+
+    /**
+     * Starts a backend operation on behalf of this task, unless the task was aborted, in which case
+     * the operation is not started and the returned future fails with {@link TaskAbortedException}.
+     */
+    public <T> CompletableFuture<T> io(Supplier<CompletableFuture<T>> operation) {
+        CompletableFuture<T> f;
+        synchronized (this) {
+            if (state == State.ABORTED) {
+                return CompletableFuture.failedFuture(TaskAbortedException.INSTANCE);
+            }
+            f = operation.get();
+            if (f.isDone()) {
+                return f;
+            }
+            inFlight.add(f);
+        }
+        f.whenComplete((r, e) -> {
+            synchronized (this) {
+                inFlight.remove(f);
+            }
+        });
+        return f;
+    }
+
+    public synchronized boolean isAborted() {
+        return state == State.ABORTED;
+    }
+
+    /** Claims the right to report completion; false if the task was already aborted (or completed). */
+    public synchronized boolean markCompleted() {
+        if (state != State.ACTIVE) {
+            return false;
+        }
+        state = State.COMPLETED;
+        return true;
+    }
+
+    /**
+     * Claims the task for an abort. Returns null when the task already completed (nothing to
+     * abort); otherwise a future that completes once none of its backend operations is in flight.
+     */
+    public CompletableFuture<Void> markAborted() {
+        List<CompletableFuture<?>> wait;
+        synchronized (this) {
+            if (state != State.ACTIVE) {
+                return null;
+            }
+            state = State.ABORTED;
+            wait = List.copyOf(inFlight);
+        }
+        if (wait.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.allOf(wait.stream().map(f -> f.handle((r, e) -> null))
+                .toArray(CompletableFuture[]::new));
+    }
+
+    /** How a parked task is started when the task set lets it run (ordering). */
+    public void onStart(Runnable start) { this.start = start; }
+    public void start() { start.run(); }
+
+    @Override
+    public String toString() {
+        return descriptor.name() + " " + task;
+    }
+}

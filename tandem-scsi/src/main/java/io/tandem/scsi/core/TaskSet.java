@@ -1,0 +1,124 @@
+package io.tandem.scsi.core;
+
+import io.tandem.scsi.Nexus;
+import io.tandem.scsi.TaskAttribute;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * The live tasks of one logical unit (one task set shared by all I_T nexuses, TST=000b) and the
+ * SAM task-attribute ordering between them:
+ * <ul>
+ *   <li>SIMPLE (and UNTAGGED, ACA, treated as SIMPLE): runs at once unless an older ORDERED task is
+ *       still live; then it waits behind it in arrival order.</li>
+ *   <li>ORDERED: waits until every older task has ended; newer SIMPLE/ORDERED tasks wait for it.</li>
+ *   <li>HEAD OF QUEUE: runs at once, ignoring and not blocking the others.</li>
+ * </ul>
+ * The lock is per LU and held only for bookkeeping, never across I/O.
+ */
+public final class TaskSet {
+
+    private record Key(Nexus nexus, long tag) {
+    }
+
+    private final Object lock = new Object();
+    private final Map<Key, Command> live = new HashMap<>();
+    private final LinkedHashSet<Command> running = new LinkedHashSet<>();
+    private final ArrayDeque<Command> waiting = new ArrayDeque<>();
+    private int runningOrdered;
+
+    /** Outcome of {@link #enter}. */
+    public enum Admission { RUN_NOW, WAIT, DUPLICATE_TAG }
+
+    /**
+     * Adds a task. RUN_NOW: the caller starts it. WAIT: it is parked and will be handed back by a
+     * later {@link #leave}. DUPLICATE_TAG: another live task of the nexus has this tag (overlapped command).
+     */
+    public Admission enter(Command c) {
+        synchronized (lock) {
+            Key key = new Key(c.nexus(), c.task().tag());
+            if (live.putIfAbsent(key, c) != null) {
+                return Admission.DUPLICATE_TAG;
+            }
+            TaskAttribute a = c.task().attribute();
+            if (a == TaskAttribute.HEAD_OF_QUEUE || (waiting.isEmpty() && mayStart(c))) {
+                markRunning(c);
+                return Admission.RUN_NOW;
+            }
+            waiting.addLast(c);
+            return Admission.WAIT;
+        }
+    }
+
+    /** Removes an ended task (idempotent) and returns the parked tasks that may start now, in order. */
+    public List<Command> leave(Command c) {
+        synchronized (lock) {
+            if (!live.remove(new Key(c.nexus(), c.task().tag()), c)) {
+                return List.of();
+            }
+            if (running.remove(c)) {
+                if (c.task().attribute() == TaskAttribute.ORDERED) {
+                    runningOrdered--;
+                }
+            } else {
+                waiting.remove(c);
+            }
+            List<Command> startable = null;
+            while (!waiting.isEmpty() && mayStart(waiting.peekFirst())) {
+                Command next = waiting.pollFirst();
+                markRunning(next);
+                if (startable == null) {
+                    startable = new ArrayList<>(2);
+                }
+                startable.add(next);
+            }
+            return startable == null ? List.of() : startable;
+        }
+    }
+
+    public Command find(Nexus nexus, long tag) {
+        synchronized (lock) {
+            return live.get(new Key(nexus, tag));
+        }
+    }
+
+    /** Live tasks matching the filter, oldest first among the waiting ones. */
+    public List<Command> select(Predicate<Command> filter) {
+        synchronized (lock) {
+            List<Command> out = new ArrayList<>();
+            for (Command c : running) {
+                if (filter.test(c)) {
+                    out.add(c);
+                }
+            }
+            for (Command c : waiting) {
+                if (filter.test(c)) {
+                    out.add(c);
+                }
+            }
+            return out;
+        }
+    }
+
+    public int size() {
+        synchronized (lock) {
+            return live.size();
+        }
+    }
+
+    private boolean mayStart(Command c) {
+        return c.task().attribute() == TaskAttribute.ORDERED ? running.isEmpty() : runningOrdered == 0;
+    }
+
+    private void markRunning(Command c) {
+        running.add(c);
+        if (c.task().attribute() == TaskAttribute.ORDERED) {
+            runningOrdered++;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.tandem.scsi.spc;
+
+import io.tandem.scsi.ScsiResponse;
+import io.tandem.scsi.core.Bytes;
+import io.tandem.scsi.core.Command;
+import io.tandem.scsi.core.LogicalUnit;
+import io.tandem.scsi.core.LunAddress;
+import io.tandem.scsi.core.ScsiException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** REPORT LUNS (SPC-4 6.33). The target has no well-known LUs, so SELECT REPORT 01h lists none. */
+public final class ReportLuns {
+
+    private ReportLuns() {
+    }
+
+    public static CompletableFuture<ScsiResponse> execute(Command c) {
+        byte[] cdb = c.cdb();
+        int select = Bytes.u8(cdb, 2);
+        long allocation = Bytes.u32(cdb, 6);
+        if (allocation < 16) {
+            throw ScsiException.invalidCdbField(6, 7);
+        }
+        List<LogicalUnit> luns = switch (select) {
+            case 0x00, 0x02 -> c.target().logicalUnits();
+            case 0x01 -> List.of();
+            default -> throw ScsiException.invalidCdbField(2, 7);
+        };
+        byte[] d = new byte[8 + 8 * luns.size()];
+        Bytes.putInt(d, 0, 8 * luns.size());
+        for (int i = 0; i < luns.size(); i++) {
+            Bytes.putLong(d, 8 + 8 * i, LunAddress.encode(luns.get(i).number()));
+        }
+        return c.dataIn(d, allocation);
+    }
+}

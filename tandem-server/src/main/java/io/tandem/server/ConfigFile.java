@@ -1,0 +1,146 @@
+package io.tandem.server;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Reads a YAML node configuration into a {@link NodeConfig.Builder}. Unknown keys are errors, so a
+ * typo never silently falls back to a default.
+ *
+ * <pre>
+ * target:
+ *   name: iqn.2026-11.io.tandem:disk
+ *   alias: lab
+ * portals: ["127.0.0.1:3260"]
+ * data: /var/lib/tandem
+ * chap: { user: alice, secret: secret-of-12+chars, mutual: { user: target, secret: another-secret } }
+ * luns:
+ *   - { number: 0, name: vm0, size: 10G, block-size: 512 }
+ *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
+ *   - { number: 2, name: scratch, backend: memory, size: 256M }
+ * </pre>
+ */
+final class ConfigFile {
+    private ConfigFile() {
+    }
+
+    static void apply(Path file, NodeConfig.Builder builder) {
+        Object root;
+        try (Reader reader = Files.newBufferedReader(file)) {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+        } catch (IOException e) {
+            throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw new ConfigException("--config", "not valid YAML in " + file + ": " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (root == null) {
+            return;
+        }
+        Map<String, Object> top = map("(top level)", root, Set.of("target", "portals", "data", "chap", "luns"));
+        if (top.get("target") != null) {
+            Map<String, Object> target = map("target", top.get("target"), Set.of("name", "alias"));
+            if (target.get("name") != null) {
+                builder.targetName(string("target.name", target.get("name")));
+            }
+            if (target.get("alias") != null) {
+                builder.targetAlias(string("target.alias", target.get("alias")));
+            }
+        }
+        if (top.get("portals") != null) {
+            for (Object portal : list("portals", top.get("portals"))) {
+                builder.portal(Portals.parse("portals[]", string("portals[]", portal)));
+            }
+        }
+        if (top.get("data") != null) {
+            builder.dataDir(Path.of(string("data", top.get("data"))));
+        }
+        if (top.get("chap") != null) {
+            Map<String, Object> chap = map("chap", top.get("chap"), Set.of("user", "secret", "mutual"));
+            builder.chap(string("chap.user", chap.get("user")), string("chap.secret", chap.get("secret")));
+            if (chap.get("mutual") != null) {
+                Map<String, Object> mutual = map("chap.mutual", chap.get("mutual"), Set.of("user", "secret"));
+                builder.mutualChap(string("chap.mutual.user", mutual.get("user")),
+                        string("chap.mutual.secret", mutual.get("secret")));
+            }
+        }
+        if (top.get("luns") != null) {
+            int index = 0;
+            for (Object entry : list("luns", top.get("luns"))) {
+                String field = "luns[" + index++ + "]";
+                Map<String, Object> lun = map(field, entry,
+                        Set.of("number", "name", "backend", "file", "size", "block-size", "read-only"));
+                int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
+                String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
+                LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
+                    case "file" -> LunConfig.Backend.FILE;
+                    case "memory" -> LunConfig.Backend.MEMORY;
+                    default -> throw new ConfigException(field + ".backend", "must be file or memory, got " + lun.get("backend"));
+                };
+                Path path = lun.get("file") == null ? null : Path.of(string(field + ".file", lun.get("file")));
+                long size = lun.get("size") == null ? (path != null && Files.exists(path) ? 0 : NodeConfig.DEFAULT_LUN_SIZE)
+                        : Sizes.parse(field + ".size", lun.get("size").toString());
+                int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
+                boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
+                try {
+                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly));
+                } catch (ConfigException e) {
+                    throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(String field, Object value, Set<String> allowed) {
+        if (!(value instanceof Map<?, ?> m)) {
+            throw new ConfigException(field, "expected a mapping, got " + describe(value));
+        }
+        for (Object key : m.keySet()) {
+            if (!allowed.contains(String.valueOf(key))) {
+                throw new ConfigException(field.equals("(top level)") ? String.valueOf(key) : field + "." + key,
+                        "unknown key (known: " + String.join(", ", allowed.stream().sorted().toList()) + ")");
+            }
+        }
+        return (Map<String, Object>) m;
+    }
+
+    private static List<?> list(String field, Object value) {
+        if (!(value instanceof List<?> l)) {
+            throw new ConfigException(field, "expected a list, got " + describe(value));
+        }
+        return l;
+    }
+
+    private static String string(String field, Object value) {
+        if (value == null) {
+            throw new ConfigException(field, "is required");
+        }
+        if (value instanceof Map || value instanceof List) {
+            throw new ConfigException(field, "expected a string, got " + describe(value));
+        }
+        return value.toString();
+    }
+
+    private static int integer(String field, Object value) {
+        if (value instanceof Integer i) {
+            return i;
+        }
+        try {
+            return Integer.parseInt(String.valueOf(value));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(field, "expected a whole number, got " + value);
+        }
+    }
+
+    private static String describe(Object value) {
+        return value == null ? "nothing" : value instanceof Map ? "a mapping" : value instanceof List ? "a list" : "'" + value + "'";
+    }
+}

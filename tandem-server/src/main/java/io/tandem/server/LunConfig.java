@@ -1,0 +1,37 @@
+package io.tandem.server;
+
+import java.nio.file.Path;
+
+/**
+ * One exported logical unit.
+ *
+ * @param file backing file; null means {@code <data dir>/<name>.img}
+ */
+public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                        boolean readOnly) {
+
+    public enum Backend { FILE, MEMORY }
+
+    public LunConfig {
+        if (number < 0 || number > 16383) {
+            throw new ConfigException("luns[].number", "must be 0..16383, got " + number);
+        }
+        if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new ConfigException("luns[].name", "must be 1-64 characters of A-Z a-z 0-9 . _ -, got " + name);
+        }
+        if (blockSize != 512 && blockSize != 4096) {
+            throw new ConfigException("luns[].block-size", "must be 512 or 4096, got " + blockSize);
+        }
+        if (sizeBytes < 0 || sizeBytes % blockSize != 0) {
+            throw new ConfigException("luns[].size", "must be a multiple of the block size " + blockSize + ", got " + sizeBytes);
+        }
+    }
+
+    public static LunConfig file(int number, long sizeBytes, int blockSize) {
+        return new LunConfig(number, "lun" + number, Backend.FILE, null, sizeBytes, blockSize, false);
+    }
+
+    public static LunConfig memory(int number, long sizeBytes, int blockSize) {
+        return new LunConfig(number, "lun" + number, Backend.MEMORY, null, sizeBytes, blockSize, false);
+    }
+}

@@ -1,0 +1,86 @@
+package io.tandem.server;
+
+import io.tandem.iscsi.login.ChapCredentials;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Everything one Tandem node needs to start. Build with {@link #builder()}. */
+public record NodeConfig(String targetName, String targetAlias, List<InetSocketAddress> portals, Path dataDir,
+                         List<LunConfig> luns, ChapCredentials chap, ChapCredentials mutualChap,
+                         Duration nopInterval, Duration nopTimeout, Duration shutdownGrace) {
+
+    public static final String DEFAULT_TARGET_NAME = "iqn.2026-11.io.tandem:disk";
+    public static final long DEFAULT_LUN_SIZE = 1L << 30;
+
+    public NodeConfig {
+        if (targetName == null || !targetName.matches("(iqn\\.\\d{4}-\\d{2}\\.[a-z0-9.-]+(:.+)?|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})")
+                || targetName.length() > 223) {
+            throw new ConfigException("target.name", "not a valid iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.): " + targetName);
+        }
+        if (portals == null || portals.isEmpty()) {
+            throw new ConfigException("portals", "at least one portal is required");
+        }
+        if (luns == null || luns.isEmpty()) {
+            throw new ConfigException("luns", "at least one LUN is required");
+        }
+        Set<Integer> numbers = new HashSet<>();
+        Set<String> names = new HashSet<>();
+        for (LunConfig lun : luns) {
+            if (!numbers.add(lun.number())) {
+                throw new ConfigException("luns[].number", "LUN " + lun.number() + " is defined twice");
+            }
+            if (!names.add(lun.name())) {
+                throw new ConfigException("luns[].name", "name " + lun.name() + " is used twice");
+            }
+        }
+        portals = List.copyOf(portals);
+        luns = List.copyOf(luns);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Mutable builder with the embedded defaults: 127.0.0.1:3260, ./tandem-data, one 1 GiB file LUN. */
+    public static final class Builder {
+        private String targetName = DEFAULT_TARGET_NAME;
+        private String targetAlias;
+        private final List<InetSocketAddress> portals = new ArrayList<>();
+        private Path dataDir = Path.of("tandem-data");
+        private final List<LunConfig> luns = new ArrayList<>();
+        private ChapCredentials chap;
+        private ChapCredentials mutualChap;
+        private Duration nopInterval = Duration.ofSeconds(5);
+        private Duration nopTimeout = Duration.ofSeconds(15);
+        private Duration shutdownGrace = Duration.ofSeconds(5);
+
+        public Builder targetName(String name) { this.targetName = name; return this; }
+        public Builder targetAlias(String alias) { this.targetAlias = alias; return this; }
+        public Builder portal(InetSocketAddress portal) { portals.add(portal); return this; }
+        public Builder portal(String host, int port) { return portal(new InetSocketAddress(host, port)); }
+        public Builder dataDir(Path dir) { this.dataDir = dir; return this; }
+        public Builder lun(LunConfig lun) { luns.add(lun); return this; }
+        public Builder lun(int number, long sizeBytes, int blockSize) { return lun(LunConfig.file(number, sizeBytes, blockSize)); }
+        public Builder chap(String user, String secret) { this.chap = ChapCredentials.of(user, secret); return this; }
+        public Builder mutualChap(String user, String secret) { this.mutualChap = ChapCredentials.of(user, secret); return this; }
+        public Builder nop(Duration interval, Duration timeout) { this.nopInterval = interval; this.nopTimeout = timeout; return this; }
+        public Builder shutdownGrace(Duration grace) { this.shutdownGrace = grace; return this; }
+
+        public boolean hasLuns() { return !luns.isEmpty(); }
+        public Builder clearPortals() { portals.clear(); return this; }
+
+        public NodeConfig build() {
+            List<InetSocketAddress> p = portals.isEmpty() ? List.of(new InetSocketAddress("127.0.0.1", 3260)) : portals;
+            List<LunConfig> l = luns.isEmpty() ? List.of(LunConfig.file(0, DEFAULT_LUN_SIZE, 512)) : luns;
+            if (mutualChap != null && chap == null) {
+                throw new ConfigException("chap.mutual", "mutual CHAP needs initiator CHAP credentials too");
+            }
+            return new NodeConfig(targetName, targetAlias, p, dataDir, l, chap, mutualChap, nopInterval, nopTimeout, shutdownGrace);
+        }
+    }
+}

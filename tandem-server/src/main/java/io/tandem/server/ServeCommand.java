@@ -1,0 +1,169 @@
+package io.tandem.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tandem serve}: runs one node until SIGTERM or SIGINT. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve LUNs over iSCSI. With no options: a sparse 1 GiB file LUN under ./tandem-data on 127.0.0.1:3260.")
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--portal", paramLabel = "ADDR:PORT", description = "Address to listen on (repeatable). Default 127.0.0.1:3260.")
+    List<String> portals;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data directory for LUN files and state. Default ./tandem-data.")
+    Path data;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (flags override it).")
+    Path config;
+
+    @Option(names = "--target-name", paramLabel = "IQN", description = "Target name. Default " + NodeConfig.DEFAULT_TARGET_NAME + ".")
+    String targetName;
+
+    @Option(names = "--target-alias", paramLabel = "ALIAS", description = "TargetAlias reported at login.")
+    String targetAlias;
+
+    @Option(names = "--luns", paramLabel = "N", description = "Number of file LUNs (lun0..lunN-1) when no config file lists LUNs. Default 1.")
+    Integer lunCount;
+
+    @Option(names = "--lun-size", paramLabel = "SIZE", description = "Size of each new LUN file, e.g. 1G, 256M. Default 1G.")
+    String lunSize;
+
+    @Option(names = "--block-size", paramLabel = "BYTES", description = "Logical block size: 512 or 4096. Default 512.")
+    Integer blockSize;
+
+    @Option(names = "--memory", description = "Keep LUNs in memory instead of files (contents lost on exit).")
+    boolean memory;
+
+    @Option(names = "--chap-user", paramLabel = "NAME", description = "Require CHAP: the initiator's user name.")
+    String chapUser;
+
+    @Option(names = "--chap-secret", paramLabel = "SECRET", description = "The initiator's CHAP secret (or env TANDEM_CHAP_SECRET).")
+    String chapSecret;
+
+    @Option(names = "--mutual-chap-user", paramLabel = "NAME", description = "Mutual CHAP: the name the target answers with.")
+    String mutualUser;
+
+    @Option(names = "--mutual-chap-secret", paramLabel = "SECRET", description = "Mutual CHAP: the target's secret (or env TANDEM_MUTUAL_CHAP_SECRET).")
+    String mutualSecret;
+
+    @Option(names = "--nop-interval", paramLabel = "SECONDS", description = "Ping an idle initiator after this long. Default 5; 0 disables.")
+    Integer nopInterval;
+
+    @Option(names = "--nop-timeout", paramLabel = "SECONDS", description = "Drop an initiator that leaves a ping unanswered this long. Default 15.")
+    Integer nopTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        NodeConfig nodeConfig = buildConfig();
+        CountDownLatch stop = new CountDownLatch(1);
+        installSignalHandlers(stop);
+        TandemNode node = TandemNode.start(nodeConfig, ServeCommand::event);
+        System.out.println("target: " + node.targetName());
+        for (LunConfig lun : nodeConfig.luns()) {
+            System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
+                    + " MiB, " + lun.blockSize() + "-byte blocks, " + lun.backend().name().toLowerCase() + ")");
+        }
+        for (var portal : node.portals()) {
+            System.out.println("listening on " + portal.getAddress().getHostAddress() + ":" + portal.getPort());
+        }
+        System.out.println("ready");
+        System.out.flush();
+        stop.await();
+        event("shutting down: finishing in-flight commands, flushing LUNs");
+        node.close();
+        event("stopped");
+        return 0;
+    }
+
+    NodeConfig buildConfig() {
+        NodeConfig.Builder builder = NodeConfig.builder();
+        boolean lunsFromFile = false;
+        if (config != null) {
+            ConfigFile.apply(config, builder);
+            lunsFromFile = builder.hasLuns();
+        }
+        if (portals != null) {
+            builder.clearPortals(); // flags replace the file's portal list rather than add to it
+            for (String portal : portals) {
+                builder.portal(Portals.parse("--portal", portal));
+            }
+        }
+        if (data != null) {
+            builder.dataDir(data);
+        }
+        if (targetName != null) {
+            builder.targetName(targetName);
+        }
+        if (targetAlias != null) {
+            builder.targetAlias(targetAlias);
+        }
+        if (lunsFromFile && (lunCount != null || lunSize != null || blockSize != null || memory)) {
+            throw new ConfigException("--luns/--lun-size/--block-size/--memory", "the config file already lists LUNs; set them there");
+        }
+        if (!lunsFromFile) {
+            int count = lunCount == null ? 1 : lunCount;
+            if (count < 1 || count > 256) {
+                throw new ConfigException("--luns", "must be 1..256, got " + count);
+            }
+            long size = lunSize == null ? NodeConfig.DEFAULT_LUN_SIZE : Sizes.parse("--lun-size", lunSize);
+            int bs = blockSize == null ? 512 : blockSize;
+            if (bs != 512 && bs != 4096) {
+                throw new ConfigException("--block-size", "must be 512 or 4096, got " + bs);
+            }
+            if (size % bs != 0) {
+                throw new ConfigException("--lun-size", "must be a multiple of the block size " + bs + ", got " + size);
+            }
+            for (int i = 0; i < count; i++) {
+                builder.lun(memory ? LunConfig.memory(i, size, bs) : LunConfig.file(i, size, bs));
+            }
+        }
+        String secret = chapSecret != null ? chapSecret : System.getenv("TANDEM_CHAP_SECRET");
+        if (chapUser != null || chapSecret != null) {
+            if (chapUser == null || secret == null) {
+                throw new ConfigException("--chap-user/--chap-secret", "both are needed to require CHAP");
+            }
+            builder.chap(chapUser, secret);
+        }
+        String mSecret = mutualSecret != null ? mutualSecret : System.getenv("TANDEM_MUTUAL_CHAP_SECRET");
+        if (mutualUser != null || mutualSecret != null) {
+            if (mutualUser == null || mSecret == null) {
+                throw new ConfigException("--mutual-chap-user/--mutual-chap-secret", "both are needed for mutual CHAP");
+            }
+            builder.mutualChap(mutualUser, mSecret);
+        }
+        if (nopInterval != null || nopTimeout != null) {
+            int interval = nopInterval == null ? 5 : nopInterval;
+            int timeout = nopTimeout == null ? 15 : nopTimeout;
+            if (interval < 0 || timeout < 1) {
+                throw new ConfigException("--nop-interval/--nop-timeout", "interval must be >= 0 and timeout >= 1 seconds");
+            }
+            builder.nop(Duration.ofSeconds(interval), Duration.ofSeconds(timeout));
+        }
+        return builder.build();
+    }
+
+    private static void installSignalHandlers(CountDownLatch stop) {
+        // Handling TERM/INT ourselves (rather than in a shutdown hook) lets the JVM exit with 0
+        // after a clean stop, which is what service managers and scripts expect.
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.countDown());
+            } catch (IllegalArgumentException e) {
+                // signal not available on this platform
+            }
+        }
+    }
+
+    static void event(String line) {
+        System.out.println(LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 19) + " " + line);
+        System.out.flush();
+    }
+}
