@@ -800,11 +800,15 @@ public final class IscsiSession implements AutoCloseable {
             if ((flags & (RESP_FLAG_BIDI_OVERFLOW | RESP_FLAG_BIDI_UNDERFLOW)) != 0) {
                 violation(Violation.Kind.RESPONSE_FLAGS, "bidirectional residual flags on a unidirectional command: " + pdu);
             }
+            // RFC 7143 11.4.8: ExpDataSN counts the R2T and Data-In PDUs sent, yet MUST be 0 when no Data-In
+            // was sent; for writes both readings (R2T count or 0) are accepted
             int expDataSn = pdu.word36();
-            int sent = request.direction() == DataDirection.READ ? dataInPdus : r2ts;
-            if (pdu.byte2() == 0 && expDataSn != sent) {
-                violation(Violation.Kind.EXP_DATA_SN, "SCSI Response ExpDataSN " + expDataSn + " but target sent " + sent
-                        + " Data-In/R2T PDUs (ITT " + itt + ")");
+            boolean plausible = request.direction() == DataDirection.WRITE
+                    ? expDataSn == 0 || expDataSn == r2ts
+                    : expDataSn == dataInPdus;
+            if (pdu.byte2() == 0 && !plausible) {
+                violation(Violation.Kind.EXP_DATA_SN, "SCSI Response ExpDataSN " + expDataSn + " but target sent "
+                        + dataInPdus + " Data-In and " + r2ts + " R2T PDUs (ITT " + itt + ")");
             }
             byte[] sense = null;
             byte[] data = pdu.data();

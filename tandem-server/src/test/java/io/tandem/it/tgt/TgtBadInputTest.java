@@ -25,6 +25,7 @@ class TgtBadInputTest extends IscsiBadInputContract {
                 Quirk.WAITS_FOR_OVERSIZED_LOGIN_DATA);
     }
 
+    /** See {@link TgtIscsiTest#toleratedDeviations()}. */
     @Override
     protected Set<Violation.Kind> toleratedDeviations() {
         return Set.of(Violation.Kind.DATA_IN_SEQUENCE_OVER_MAX_BURST, Violation.Kind.EXP_DATA_SN);

@@ -22,8 +22,8 @@ class TgtIscsiTest extends IscsiTargetContract {
 
     /**
      * Deviations from RFC 7143 observed in tgt 1.0.85: it sends all Data-In of a command as one
-     * sequence regardless of MaxBurstLength, and reports ExpDataSN 0 in SCSI Responses that follow
-     * R2Ts or separate Data-In PDUs.
+     * sequence regardless of MaxBurstLength, and a READ to a missing LUN gets a Data-In PDU followed
+     * by a CHECK CONDITION SCSI Response whose ExpDataSN is 0.
      */
     @Override
     protected Set<Quirk> quirks() {

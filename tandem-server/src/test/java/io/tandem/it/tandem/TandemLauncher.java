@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -49,13 +50,17 @@ public final class TandemLauncher implements TargetLauncher {
                 .portal(new InetSocketAddress("127.0.0.1", 0))
                 .dataDir(dataDir)
                 .targetName("iqn.2025-01.io.tandem.it:node-" + n)
-                .lun(DATA_LUN, spec.lunBytes(), spec.blockSize());
+                .lun(DATA_LUN, spec.lunBytes(), spec.blockSize())
+                .shutdownGrace(Duration.ofSeconds(1));
         if (spec.chap() != null) {
             TargetSpec.ChapSecrets c = spec.chap();
-            config.chap(c.initiatorUser(), c.initiatorSecret(), c.targetUser(), c.targetSecret());
+            config.chap(c.initiatorUser(), c.initiatorSecret());
+            if (c.mutual()) {
+                config.mutualChap(c.targetUser(), c.targetSecret());
+            }
         }
         if (spec.nopInInterval() != null) {
-            config.nopInInterval(spec.nopInInterval());
+            config.nop(spec.nopInInterval(), spec.nopInInterval().multipliedBy(5));
         }
         TandemNode node = TandemNode.start(config.build());
         nodes.add(node);
