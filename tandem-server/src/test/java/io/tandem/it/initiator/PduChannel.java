@@ -123,7 +123,9 @@ public final class PduChannel implements AutoCloseable {
      */
     public Pdu receive(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        return receiveUntil(deadline, () -> false);
+        byte[] bhs = new byte[Pdu.BHS_LENGTH];
+        readFully(bhs, 0, Pdu.BHS_LENGTH, deadline);
+        return readRest(bhs, deadline);
     }
 
     /**
@@ -152,12 +154,6 @@ public final class PduChannel implements AutoCloseable {
         byte[] bhs = new byte[Pdu.BHS_LENGTH];
         bhs[0] = first[0];
         readFully(bhs, 1, Pdu.BHS_LENGTH - 1, deadline);
-        return readRest(bhs, deadline);
-    }
-
-    private Pdu receiveUntil(long deadline, java.util.function.BooleanSupplier stop) throws IOException {
-        byte[] bhs = new byte[Pdu.BHS_LENGTH];
-        readFully(bhs, 0, Pdu.BHS_LENGTH, deadline);
         return readRest(bhs, deadline);
     }
 

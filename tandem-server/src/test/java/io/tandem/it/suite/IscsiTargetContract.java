@@ -565,6 +565,22 @@ public abstract class IscsiTargetContract {
     }
 
     @Test
+    void nopInAnswersWithoutDataAreFramedCorrectlyUnderDigests() throws Exception {
+        // an empty data segment carries no data digest (RFC 7143 11.1); a target that expects one loses framing
+        TargetUnderTest target = target(TargetSpec.plain().withNopIn(Duration.ofSeconds(1)));
+        try (IscsiSession session = open(target, options(target).headerDigest("CRC32C").dataDigest("CRC32C"))) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (session.nopInsAnswered() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(session.nopInsAnswered()).isGreaterThanOrEqualTo(2);
+            session.ping(new byte[0]);
+            writeReadVerify(session.device(target.dataLun()), 310, 16, 8);
+            assertClean(session);
+        }
+    }
+
+    @Test
     void abortTaskOfACompletedCommandAndLunResetAnswerFunctionComplete() throws Exception {
         TargetUnderTest target = target(TargetSpec.plain());
         try (IscsiSession session = open(target, options(target))) {
