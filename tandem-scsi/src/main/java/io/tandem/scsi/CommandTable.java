@@ -47,8 +47,8 @@ final class CommandTable {
     private static final int ALL = 0xFF;
     /** GROUP NUMBER (bits 5..0) of SBC-4 CDBs: accepted and ignored. */
     private static final int GROUP = 0x3F;
-    /** Read CDB byte 1: DPO, FUA. */
-    private static final int READ_FLAGS = 0x18;
+    /** Read CDB byte 1: DPO, FUA and the obsolete FUA_NV (accepted and ignored, as SBC-3 defined it). */
+    private static final int READ_FLAGS = 0x1A;
     /** Write CDB byte 1: DPO, FUA and the obsolete FUA_NV (accepted, as SBC-3 initiators set it). */
     private static final int WRITE_FLAGS = 0x1A;
     /** VERIFY / WRITE AND VERIFY byte 1: DPO, BYTCHK (2 bits). */

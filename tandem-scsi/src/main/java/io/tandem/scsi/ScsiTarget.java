@@ -1,6 +1,7 @@
 package io.tandem.scsi;
 
 import io.tandem.scsi.core.BlockAddressing;
+import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.CommandDescriptor;
 import io.tandem.scsi.core.CommandFlag;
@@ -14,7 +15,6 @@ import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
-import io.tandem.scsi.core.TaskSet;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -56,6 +56,8 @@ public final class ScsiTarget implements AutoCloseable {
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
+    /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
+    private final BufferPool bufferPool = new BufferPool(256L << 20);
     private final Object liveLock = new Object();
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
@@ -100,21 +102,20 @@ public final class ScsiTarget implements AutoCloseable {
     public void submit(ScsiTask task) {
         LogicalUnit lu = null;
         try {
-            if (closed) {
-                task.port().complete(task, new ScsiResponse(ScsiResponse.BUSY, null, null));
-                return;
-            }
             int number = LunAddress.decode(task.lun());
             lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
             Command command = precheck(task, lu);
-            begin();
+            if (!begin()) {
+                // Shutting down: BUSY makes the initiator retry, on another path if it has one.
+                task.port().complete(task, new ScsiResponse(ScsiResponse.BUSY, null, null));
+                return;
+            }
             if (lu == null) {
                 run(command);
                 return;
             }
             command.onStart(() -> run(command));
-            TaskSet.Admission admission = lu.taskSet().enter(command);
-            switch (admission) {
+            switch (lu.taskSet().enter(command)) {
                 case RUN_NOW -> run(command);
                 case WAIT -> { } // started by the task that ends last before it
                 case DUPLICATE_TAG -> {
@@ -170,8 +171,10 @@ public final class ScsiTarget implements AutoCloseable {
             }
             // 5. ALUA access state of the target port group.
             checkAccessState(lu, d);
-            // 6. Reservations: persistent and SPC-2 reservations arrive with issue 3; the table's
-            //    PR_ALLOWED_* / ALLOWED_UNDER_SPC2_RESERVATION flags are what that check will read.
+            // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
+            if (lu.reservations().conflicts(task.nexus(), d)) {
+                throw ScsiException.reservationConflict();
+            }
             // 7. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {
                 if (d.has(CommandFlag.TRANSFER_LIMITED) && blocks > lu.maxTransferBlocks()) {
@@ -242,11 +245,12 @@ public final class ScsiTarget implements AutoCloseable {
         }
         ScsiTask task = c.task();
         CompletableFuture<ScsiResponse> result;
+        // Once admitted the pipeline owns the task: every failure below ends it through finish().
         try {
-            int transfer = (int) Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
+            int transfer = Math.min(task.commandDataOutLength(), Math.max(0, task.expectedDataTransferLength()));
             if (transfer > 0) {
                 ByteBuffer buffer = c.descriptor().addressing() != BlockAddressing.NONE
-                        ? context.allocateBulk(transfer) : ByteBuffer.allocate(transfer);
+                        ? c.bulk(transfer) : ByteBuffer.allocate(transfer);
                 c.dataOut(buffer);
                 result = task.port().receiveDataOut(task, buffer.duplicate())
                         .thenCompose(v -> invoke(c));
@@ -272,6 +276,9 @@ public final class ScsiTarget implements AutoCloseable {
 
     private void finish(Command c, ScsiResponse response, Throwable error) {
         if (error != null) {
+            if (c.isAborted()) {
+                return; // the fabric failing an aborted task's transfer is expected; the abort engine reports it
+            }
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             if (cause instanceof TaskAbortedException) {
                 return;
@@ -283,6 +290,7 @@ public final class ScsiTarget implements AutoCloseable {
         }
         try {
             c.task().port().complete(c.task(), response);
+            c.releaseBulk(); // complete() has sent the data-in; nothing refers to the buffers now
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "fabric failed completing " + c, e);
         } finally {
@@ -303,6 +311,9 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     private static ScsiResponse checkCondition(ScsiException e, LogicalUnit lu) {
+        if (e.isReservationConflict()) {
+            return new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null);
+        }
         boolean descriptor = lu != null && lu.modeParameters().descriptorSense();
         return new ScsiResponse(ScsiResponse.CHECK_CONDITION, null, SenseData.build(e, descriptor));
     }
@@ -320,9 +331,14 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    private void begin() {
+    /** Counts a task as live; false once {@link #close} has begun. */
+    private boolean begin() {
         synchronized (liveLock) {
+            if (closed) {
+                return false;
+            }
             liveTasks++;
+            return true;
         }
     }
 
@@ -458,7 +474,12 @@ public final class ScsiTarget implements AutoCloseable {
     /** Flushes and closes every LU's device after in-flight tasks finish. */
     @Override
     public void close() {
-        closed = true;
+        synchronized (liveLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
         synchronized (liveLock) {
             while (liveTasks > 0) {
@@ -479,8 +500,12 @@ public final class ScsiTarget implements AutoCloseable {
         for (LogicalUnit lu : units) {
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " failed", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " failed: " + e.getCause().getMessage());
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.log(System.Logger.Level.WARNING, "flushing " + lu + " did not finish in " + CLOSE_WAIT_SECONDS + " s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             try {
                 lu.device().close();
@@ -508,8 +533,8 @@ public final class ScsiTarget implements AutoCloseable {
         }
 
         @Override
-        public ByteBuffer allocateBulk(int bytes) {
-            return ByteBuffer.allocateDirect(bytes);
+        public BufferPool bufferPool() {
+            return bufferPool;
         }
     }
 }

@@ -19,7 +19,8 @@ public interface TransportPort {
 
     /**
      * Ends the task: sends data-in (if any), status and sense. Called exactly once per task unless
-     * the task was aborted, in which case {@link #aborted} is called instead.
+     * the task was aborted, in which case {@link #aborted} is called instead. The data-in buffer
+     * belongs to the core again when this returns (it is pooled): send it before returning.
      */
     void complete(ScsiTask task, ScsiResponse response);
 

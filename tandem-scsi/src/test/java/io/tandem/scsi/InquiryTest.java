@@ -72,6 +72,20 @@ class InquiryTest {
     }
 
     @Test
+    void vpdPagesAreTruncatedToTheAllocationLength() {
+        for (int page : new int[]{0x00, 0x80, 0x83, 0x86, 0xB0, 0xB1, 0xB2}) {
+            byte[] full = initiator.send(0, Cdb.inquiry(true, page, 1024)).data();
+            for (int alloc : new int[]{0, 1, 3, 4, 5, full.length - 1, full.length, full.length + 1}) {
+                Initiator.Result r = initiator.send(0, Cdb.inquiry(true, page, alloc));
+                assertThat(r.dataLength()).as("page %02x alloc %d", page, alloc).isEqualTo(Math.min(alloc, full.length));
+                if (r.dataLength() > 0) {
+                    assertThat(r.data()).isEqualTo(Arrays.copyOf(full, r.dataLength()));
+                }
+            }
+        }
+    }
+
+    @Test
     void pageCodeWithoutEvpdIsInvalid() {
         Initiator.Result r = initiator.send(0, Cdb.inquiry(false, 1, 255));
         assertThat(r.senseCode()).isEqualTo(0x052400);

@@ -28,6 +28,9 @@ public record TargetInfo(String name, String alias, ChapCredentials chap, ChapCr
         if (name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH) {
             throw new IllegalArgumentException("target name must be 1.." + MAX_NAME_LENGTH + " bytes");
         }
+        if (alias != null && alias.getBytes(StandardCharsets.UTF_8).length > TextParameters.MAX_VALUE_LENGTH) {
+            throw new IllegalArgumentException("target alias must be at most " + TextParameters.MAX_VALUE_LENGTH + " bytes");
+        }
         if (portalGroupTag < 0 || portalGroupTag > 0xffff) {
             throw new IllegalArgumentException("portal group tag must be 0..65535");
         }

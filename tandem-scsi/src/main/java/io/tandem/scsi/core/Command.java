@@ -27,6 +27,7 @@ public final class Command {
     private final long lba;
     private final long transferBlocks;
     private ByteBuffer dataOut;
+    private final java.util.List<ByteBuffer> bulk = new java.util.ArrayList<>(2);
     private Runnable start;
 
     private State state = State.ACTIVE;              // guarded by this
@@ -58,6 +59,21 @@ public final class Command {
      * The Data-Out received for this command, position 0: at most the CDB's length and at most the
      * expected data transfer length (an overflowing initiator sends less than the CDB says).
      */
+    /** A pooled direct buffer for this command's bulk data, returned by {@link #releaseBulk()}. */
+    public synchronized ByteBuffer bulk(int bytes) {
+        ByteBuffer buffer = target().bufferPool().acquire(bytes);
+        bulk.add(buffer);
+        return buffer;
+    }
+
+    /** Gives the command's bulk buffers back; only after the fabric has sent everything. */
+    public synchronized void releaseBulk() {
+        for (ByteBuffer buffer : bulk) {
+            target().bufferPool().release(buffer);
+        }
+        bulk.clear();
+    }
+
     public ByteBuffer dataOut() { return dataOut; }
     public void dataOut(ByteBuffer buffer) { this.dataOut = buffer; }
 

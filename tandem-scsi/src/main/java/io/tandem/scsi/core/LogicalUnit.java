@@ -25,6 +25,7 @@ public final class LogicalUnit {
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
     private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
+    private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
@@ -71,6 +72,9 @@ public final class LogicalUnit {
 
     public AluaState aluaState() { return aluaState; }
     public void aluaState(AluaState state) { this.aluaState = state; }
+
+    public ReservationPolicy reservations() { return reservations; }
+    public void reservations(ReservationPolicy policy) { this.reservations = policy; }
 
     /** The nexus' queue, created empty the first time the nexus addresses this LU. */
     public UnitAttentionQueue unitAttentions(Nexus nexus) {

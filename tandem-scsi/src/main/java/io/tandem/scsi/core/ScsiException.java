@@ -10,6 +10,9 @@ public final class ScsiException extends RuntimeException {
     /** No sense-key-specific field pointer. */
     public static final int NO_FIELD = -1;
 
+    private static final ScsiException RESERVATION_CONFLICT =
+            new ScsiException(null, false, NO_FIELD, NO_FIELD, 0, false);
+
     private final SenseReason reason;
     private final boolean inCdb;
     private final int fieldByte;
@@ -19,7 +22,7 @@ public final class ScsiException extends RuntimeException {
 
     private ScsiException(SenseReason reason, boolean inCdb, int fieldByte, int fieldBit,
                           long information, boolean informationValid) {
-        super(reason.name(), null, false, false);
+        super(reason == null ? "RESERVATION CONFLICT" : reason.name(), null, false, false);
         this.reason = reason;
         this.inCdb = inCdb;
         this.fieldByte = fieldByte;
@@ -52,6 +55,16 @@ public final class ScsiException extends RuntimeException {
         return new ScsiException(reason, false, NO_FIELD, NO_FIELD, information, true);
     }
 
+    /** Not a CHECK CONDITION: the command ends with status RESERVATION CONFLICT and no sense. */
+    public static ScsiException reservationConflict() {
+        return RESERVATION_CONFLICT;
+    }
+
+    public boolean isReservationConflict() {
+        return reason == null;
+    }
+
+    /** The sense reason; null only for {@link #reservationConflict()}. */
     public SenseReason reason() { return reason; }
     public boolean hasFieldPointer() { return fieldByte != NO_FIELD; }
     public boolean fieldInCdb() { return inCdb; }

@@ -15,5 +15,5 @@ public interface TargetContext {
     CommandSet commands();
 
     /** A buffer for bulk data (READ data-in, WRITE data-out), position 0, limit = capacity = {@code bytes}. */
-    ByteBuffer allocateBulk(int bytes);
+    BufferPool bufferPool();
 }

@@ -27,7 +27,7 @@ public final class ReadWrite {
         }
         LogicalUnit lu = c.lu();
         // The data-in buffer is sized to the transfer and the device reads straight into it.
-        ByteBuffer data = c.target().allocateBulk((int) (blocks * lu.blockSize()));
+        ByteBuffer data = c.bulk((int) (blocks * lu.blockSize()));
         return c.io(() -> lu.device().read(c.lba(), data))
                 .thenApply(v -> ScsiResponse.good(data.clear()));
     }

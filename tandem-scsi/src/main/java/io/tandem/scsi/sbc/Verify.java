@@ -66,7 +66,7 @@ public final class Verify {
         if (readBlocks == 0) {
             return Command.good();
         }
-        ByteBuffer medium = c.target().allocateBulk((int) (readBlocks * lu.blockSize()));
+        ByteBuffer medium = c.bulk((int) (readBlocks * lu.blockSize()));
         return c.io(() -> lu.device().read(c.lba(), medium)).thenApply(v -> {
             medium.clear();
             switch (mode) {
@@ -89,7 +89,7 @@ public final class Verify {
         if (bytchk(c.cdb()) != BYTCHK_COMPARE) {
             return write.thenApply(v -> ScsiResponse.good());
         }
-        ByteBuffer medium = c.target().allocateBulk(written.remaining());
+        ByteBuffer medium = c.bulk(written.remaining());
         return write.thenCompose(v -> c.io(() -> lu.device().read(c.lba(), medium))).thenApply(v -> {
             compare(written, medium.clear(), false, lu.blockSize());
             return ScsiResponse.good();

@@ -83,6 +83,9 @@ public final class ModeSense {
 
     /** The pages a PAGE CODE / SUBPAGE CODE pair asks for; INVALID FIELD IN CDB when none match. */
     static List<ModePages.Page> select(int code, int subpage) {
+        if (code == ModePages.ALL_PAGES && subpage != 0 && subpage != ModePages.ALL_SUBPAGES) {
+            throw ScsiException.invalidCdbField(3, 7); // 3Fh/01h..FEh are reserved
+        }
         List<ModePages.Page> out = new ArrayList<>();
         for (ModePages.Page p : ModePages.ALL) {
             boolean pageMatches = code == ModePages.ALL_PAGES || p.code() == code;
