@@ -1,0 +1,3 @@
+package io.tandem.it.initiator;
+
+public enum DataDirection { NONE, READ, WRITE }
