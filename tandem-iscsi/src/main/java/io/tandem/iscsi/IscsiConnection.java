@@ -337,8 +337,16 @@ final class IscsiConnection implements TransportPort {
         scsiTask.fabricContext(task);
         task.scsiTask = scsiTask;
         tasks.put(itt, task);
-        CommandSequencer.Verdict verdict = session.sequencer.offer(cmdSn, immediate,
-                () -> server.scsiTarget().submit(scsiTask));
+        CommandSequencer.Verdict verdict = session.sequencer.offer(cmdSn, immediate, () -> {
+            task.delivered = true;
+            if (task.abortedBeforeDelivery) {
+                if (!immediate) {
+                    session.sequencer.completed();
+                }
+            } else {
+                server.scsiTarget().submit(scsiTask);
+            }
+        });
         if (verdict == CommandSequencer.Verdict.OUT_OF_WINDOW) {
             tasks.remove(itt, task);
             LOG.log(Level.FINE, "dropped command with CmdSN " + (cmdSn & 0xffffffffL) + " outside the window");
@@ -649,6 +657,8 @@ final class IscsiConnection implements TransportPort {
                 result = CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_REJECTED);
             } else if (tmf == TaskManagementFunction.TASK_REASSIGN) {
                 result = CompletableFuture.completedFuture(null); // allegiance reassignment needs ERL 2
+            } else if (abortUndelivered(tmf, lun, referencedTag)) {
+                result = CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_COMPLETE);
             } else {
                 result = server.scsiTarget().taskManagement(session.nexus, tmf, lun, referencedTag & 0xffffffffL);
             }
@@ -656,6 +666,39 @@ final class IscsiConnection implements TransportPort {
                     failure != null ? 0xff : responseCode(r)));
         };
         session.sequencer.offer(cmdSn, immediate, run);
+    }
+
+    /**
+     * Aborts commands this session received but still holds behind a CmdSN gap: the SCSI core has
+     * not seen them, so only this layer can. Runs on the reader thread, as the sequencer's actions
+     * do, so it cannot race a delivery. Returns true when ABORT TASK was fully handled here.
+     */
+    private boolean abortUndelivered(TaskManagementFunction tmf, long lun, int referencedTag) {
+        switch (tmf) {
+            case ABORT_TASK -> {
+                IscsiTask task = tasks.get(referencedTag);
+                if (task != null && !task.delivered && task.lun == lun) {
+                    task.abortedBeforeDelivery = true;
+                    tasks.remove(referencedTag, task);
+                    return true;
+                }
+                return false;
+            }
+            case ABORT_TASK_SET, CLEAR_TASK_SET, LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> {
+                boolean wholeTarget = tmf == TaskManagementFunction.TARGET_WARM_RESET
+                        || tmf == TaskManagementFunction.TARGET_COLD_RESET;
+                for (IscsiTask task : tasks.values()) {
+                    if (!task.delivered && (wholeTarget || task.lun == lun)) {
+                        task.abortedBeforeDelivery = true;
+                        tasks.remove(task.itt, task);
+                    }
+                }
+                return false; // the SCSI core still runs the function for the tasks it holds
+            }
+            default -> {
+                return false;
+            }
+        }
     }
 
     private static int responseCode(TaskManagementResult result) {

@@ -29,6 +29,10 @@ final class IscsiTask {
     final int cmdSn;
     final boolean immediate;
     ScsiTask scsiTask;
+    /** Set on the reader thread when the sequencer hands the task to the SCSI core. */
+    boolean delivered;
+    /** Aborted while still held behind a CmdSN gap: when its turn comes, it only consumes its CmdSN. */
+    boolean abortedBeforeDelivery;
 
     /** Bytes the initiator sends without R2T: immediate data + unsolicited Data-Out. */
     final int unsolicitedLength;

@@ -57,7 +57,17 @@ public final class PduReader {
             throw new EOFException("connection closed");
         }
         bhs.wrap(header, 0);
+        // Sanity limits on the bare BHS, before reading another byte: garbage declaring a huge data
+        // segment or an AHS must drop the connection, not make us wait for bytes that never come.
+        int length = bhs.dataSegmentLength();
+        if (length > maxDataSegmentLength) {
+            throw PduException.drop("data segment of " + length + " bytes exceeds MaxRecvDataSegmentLength "
+                    + maxDataSegmentLength);
+        }
         int ahs = bhs.totalAhsLength();
+        if (ahs > 0 && bhs.opcode() != Opcode.SCSI_COMMAND) {
+            throw PduException.drop("AHS of " + ahs + " bytes on opcode 0x" + Integer.toHexString(bhs.opcode()));
+        }
         header.limit(Bhs.LENGTH + ahs + (headerDigest ? Digests.LENGTH : 0));
         fill(header, false);
         if (headerDigest) {
@@ -68,18 +78,13 @@ public final class PduReader {
                 throw PduException.drop("header digest mismatch");
             }
         }
+        state = State.DATA;
         if (!Opcode.isInitiatorOpcode(bhs.opcode())) {
-            // Length is still trustworthy (digest passed or not negotiated): skip the payload, reject.
+            // The length is plausible: skip the payload and reject, keeping the connection.
             skipData();
             throw PduException.reject(PduException.REASON_PROTOCOL_ERROR,
                     "opcode 0x" + Integer.toHexString(bhs.opcode()) + " is not an initiator opcode");
         }
-        int length = bhs.dataSegmentLength();
-        if (length > maxDataSegmentLength) {
-            throw PduException.drop("data segment of " + length + " bytes exceeds MaxRecvDataSegmentLength "
-                    + maxDataSegmentLength);
-        }
-        state = State.DATA;
         return bhs;
     }
 
