@@ -550,6 +550,29 @@ final class IscsiConnection implements TransportPort {
         }
     }
 
+    /**
+     * Sends a status-bearing response (StatSN advances): {@code build} fills the opcode-specific
+     * fields; window fields and StatSN are set here. A non-immediate request's CmdSN slot is
+     * released first, so the window in the response already reflects it.
+     */
+    private void respond(boolean immediate, java.util.function.Consumer<Bhs> build, ByteBuffer data) {
+        writer.lock().lock();
+        try {
+            if (!immediate) {
+                session.sequencer.completed();
+            }
+            Bhs h = writer.header();
+            build.accept(h);
+            h.int32(Bhs.OFFSET_CMDSN_OR_STATSN, statSn++);
+            windowFields(h);
+            writer.send(data);
+        } catch (IOException e) {
+            terminate("send failed: " + e.getMessage());
+        } finally {
+            writer.lock().unlock();
+        }
+    }
+
     /** ExpCmdSN and MaxCmdSN for a response being built (writer lock held). */
     private void windowFields(Bhs h) {
         IscsiSession s = session;
@@ -575,25 +598,8 @@ final class IscsiConnection implements TransportPort {
         if (itt == Bhs.RESERVED_TAG) {
             return; // a one-way NOP-Out: nothing to answer
         }
-        Runnable answer = () -> {
-            try {
-                writer.lock().lock();
-                try {
-                    if (!immediate) {
-                        session.sequencer.completed();
-                    }
-                    Bhs h = writer.header();
-                    h.opcode(Opcode.NOP_IN).flags(0x80).lun(lun).itt(itt).int32(Bhs.OFFSET_EDTL_OR_TTT, Bhs.RESERVED_TAG);
-                    h.int32(Bhs.OFFSET_CMDSN_OR_STATSN, statSn++);
-                    windowFields(h);
-                    writer.send(ping.hasRemaining() ? ping : null);
-                } finally {
-                    writer.lock().unlock();
-                }
-            } catch (IOException e) {
-                terminate("send failed: " + e.getMessage());
-            }
-        };
+        Runnable answer = () -> respond(immediate, h -> h.opcode(Opcode.NOP_IN).flags(0x80).lun(lun).itt(itt)
+                .int32(Bhs.OFFSET_EDTL_OR_TTT, Bhs.RESERVED_TAG), ping.hasRemaining() ? ping : null);
         session.sequencer.offer(cmdSn, immediate, answer);
     }
 
@@ -716,21 +722,7 @@ final class IscsiConnection implements TransportPort {
     }
 
     private void sendTaskManagementResponse(int itt, boolean immediate, int code) {
-        writer.lock().lock();
-        try {
-            if (!immediate) {
-                session.sequencer.completed();
-            }
-            Bhs h = writer.header();
-            h.opcode(Opcode.TASK_MGMT_RESPONSE).flags(0x80).byte2(code).itt(itt);
-            h.int32(Bhs.OFFSET_CMDSN_OR_STATSN, statSn++);
-            windowFields(h);
-            writer.send(null);
-        } catch (IOException e) {
-            terminate("send failed: " + e.getMessage());
-        } finally {
-            writer.lock().unlock();
-        }
+        respond(immediate, h -> h.opcode(Opcode.TASK_MGMT_RESPONSE).flags(0x80).byte2(code).itt(itt), null);
     }
 
     private void onText(Bhs bhs) throws IOException, PduException {
@@ -772,20 +764,9 @@ final class IscsiConnection implements TransportPort {
             sendReject(PduException.REASON_PROTOCOL_ERROR, request);
             return;
         }
-        writer.lock().lock();
-        try {
-            if (!immediate) {
-                session.sequencer.completed();
-            }
-            Bhs h = writer.header();
-            h.opcode(Opcode.TEXT_RESPONSE).flags(reply.more() ? 0x40 : 0x80).lun(lun).itt(itt);
-            h.int32(Bhs.OFFSET_EDTL_OR_TTT, reply.more() ? TextExchange.CONTINUATION_TAG : Bhs.RESERVED_TAG);
-            h.int32(Bhs.OFFSET_CMDSN_OR_STATSN, statSn++);
-            windowFields(h);
-            writer.send(reply.length() == 0 ? null : ByteBuffer.wrap(reply.data(), reply.offset(), reply.length()));
-        } finally {
-            writer.lock().unlock();
-        }
+        respond(immediate, h -> h.opcode(Opcode.TEXT_RESPONSE).flags(reply.more() ? 0x40 : 0x80).lun(lun).itt(itt)
+                        .int32(Bhs.OFFSET_EDTL_OR_TTT, reply.more() ? TextExchange.CONTINUATION_TAG : Bhs.RESERVED_TAG),
+                reply.length() == 0 ? null : ByteBuffer.wrap(reply.data(), reply.offset(), reply.length()));
     }
 
     private void onLogout(Bhs bhs) throws IOException, PduException {
@@ -797,22 +778,8 @@ final class IscsiConnection implements TransportPort {
         // ERL 0 offers no connection recovery: "remove the connection for recovery" is refused.
         int response = reason == 2 ? 2 : 0;
         Runnable answer = () -> {
-            writer.lock().lock();
-            try {
-                if (!immediate) {
-                    session.sequencer.completed();
-                }
-                Bhs h = writer.header();
-                h.opcode(Opcode.LOGOUT_RESPONSE).flags(0x80).byte2(response).itt(itt);
-                h.int32(Bhs.OFFSET_CMDSN_OR_STATSN, statSn++);
-                windowFields(h);
-                h.uint16(40, 0).uint16(42, 0);
-                writer.send(null);
-            } catch (IOException e) {
-                LOG.log(Level.FINE, "logout response not sent", e);
-            } finally {
-                writer.lock().unlock();
-            }
+            // Time2Wait and Time2Retain (bytes 40-43) stay 0: nothing is kept for recovery at ERL 0.
+            respond(immediate, h -> h.opcode(Opcode.LOGOUT_RESPONSE).flags(0x80).byte2(response).itt(itt), null);
             if (response == 0) {
                 server.event("logout: " + params.initiatorName() + " from " + peer);
                 terminate("logged out");
