@@ -21,7 +21,7 @@
 #   --allowed-skips F  allow-list of skipped tests (default conformance/allowed-skips.txt);
 #                    in single-path runs conformance/allowed-skips-singlepath.txt is added
 #   --no-sanitize    do not pass --allow-sanitize (SANITIZE erases the whole LU)
-#   --timeout SECS   limit per iscsi-test-cu run (default 600, 1800 for ALL)
+#   --timeout SECS   limit per iscsi-test-cu run (default 600, 900 for ALL)
 #   --out DIR        where to write raw.log and results.tsv
 #                    (default target/conformance/<date>-<pid>)
 #   -h, --help
@@ -156,7 +156,7 @@ log "raw log: $raw"
 
 errors=()
 for s in "${suites[@]}"; do
-    if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-1800}; else selector=ALL.$s; t=${run_timeout:-600}; fi
+    if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-900}; else selector=ALL.$s; t=${run_timeout:-600}; fi
     cmd=(iscsi-test-cu "${base_args[@]}" -t "$selector" "${urls[@]}")
     printf '### %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$raw"
     run_log=$out/run.tmp
