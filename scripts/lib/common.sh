@@ -240,12 +240,15 @@ _tgt_shutdown() {
     return 0
 }
 
-# start_tgt WORK_DIR PORT SIZE LOGFILE [BACKING_FILE]
+# start_tgt WORK_DIR PORT SIZE LOGFILE [BACKING_FILE] [BLOCK_SIZE]
 # Starts tgtd in the foreground on its own control port (so it never touches a system
 # tgtd), exporting a file (created sparse with SIZE if not given) as LUN 1, bstype rdwr,
-# default settings (write cache on). tgt always puts its controller on LUN 0.
+# default settings (write cache on, 512-byte blocks unless BLOCK_SIZE is given). tgt
+# always puts its controller on LUN 0.
 start_tgt() {
-    local work=$1 port=$2 size=$3 logfile=$4 backing=${5:-} ctl
+    local work=$1 port=$2 size=$3 logfile=$4 backing=${5:-} block_size=${6:-} ctl
+    local -a lu_opts=()
+    [[ -n "$block_size" ]] && lu_opts=(--blocksize "$block_size")
     require_cmd tgtd tgt
     [[ $EUID -eq 0 ]] || die "tgtd needs root"
     if [[ -z "$backing" ]]; then
@@ -265,7 +268,7 @@ start_tgt() {
     local -a adm=(timeout 20 tgtadm -C "$ctl" --lld iscsi)
     "${adm[@]}" --mode target --op new --tid 1 --targetname "$TGT_IQN" >>"$logfile" 2>&1 \
         || die "tgtadm: cannot create the target (see $logfile)"
-    "${adm[@]}" --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$backing" --bstype rdwr >>"$logfile" 2>&1 \
+    "${adm[@]}" --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$backing" --bstype rdwr "${lu_opts[@]}" >>"$logfile" 2>&1 \
         || die "tgtadm: cannot add LUN 1 (see $logfile)"
     "${adm[@]}" --mode target --op bind --tid 1 --initiator-address ALL >>"$logfile" 2>&1 \
         || die "tgtadm: cannot bind the target (see $logfile)"
