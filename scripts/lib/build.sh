@@ -69,6 +69,7 @@ tandem_ensure_built() {
         echo "building tandem…" >&2
         out=$(mktemp "${TMPDIR:-/tmp}/tandem-build.XXXXXX")
         rc=0
+        # shellcheck disable=SC2086  # TANDEM_MVN_ARGS holds several arguments
         (cd "$TANDEM_ROOT" && timeout 1200 mvn -B -q package -DskipTests ${TANDEM_MVN_ARGS:-}) >"$out" 2>&1 || rc=$?
         if [[ $rc -ne 0 ]]; then
             cat "$out" >&2

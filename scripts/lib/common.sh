@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the TARGET_* globals are read by the scripts that source this file.)
 # Helpers shared by the test, conformance and benchmark scripts: messages, cleanup of
 # everything a script started, free-port selection, and starting/stopping a live target
 # (Tandem or tgt) on loopback.
