@@ -67,7 +67,7 @@ case $only in ""|tandem|tgt) ;; *) die "--only must be tandem or tgt" ;; esac
 require_cmd qemu-img qemu-utils
 require_cmd iscsi-perf libiscsi-bin
 require_cmd iscsi-readcapacity16 libiscsi-bin
-qemu-img --help | grep -qw iscsi || die "qemu-img has no iscsi driver: apt-get install qemu-block-extra"
+qemu_has_iscsi || die "qemu-img has no iscsi driver: apt-get install qemu-block-extra"
 
 size_bytes=$(numfmt --from=iec "${size%B}") || die "cannot parse --size '$size'"
 ((size_bytes % (1024 * 1024) == 0)) || die "--size must be a multiple of 1 MiB"

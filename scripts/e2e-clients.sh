@@ -7,7 +7,9 @@
 #      can be read; 0x00 and 0x83 are listed; 0x83 names the logical unit; 0x80 (if listed)
 #      has a serial number; a page it does not list is refused;
 #   4. QEMU's libiscsi driver: `qemu-img convert` writes a random 64 MiB raw image into the
-#      LUN and reads it back; the bytes must be identical (cmp).
+#      LUN and reads it back; the bytes must be identical (cmp);
+#   5. (Tandem started here) `tandem serve` refuses bad flags with one line naming the flag
+#      and a non-zero exit; the target then stops cleanly on SIGTERM.
 #
 # Usage: scripts/e2e-clients.sh [--target tandem|tgt] [--url URL] [--expect-size BYTES]
 #   --target KIND        start a fresh target of this kind (default tandem; tgt validates
@@ -43,7 +45,7 @@ require_cmd iscsi-ls libiscsi-bin
 require_cmd iscsi-inq libiscsi-bin
 require_cmd iscsi-readcapacity16 libiscsi-bin
 require_cmd qemu-img qemu-utils
-qemu-img --help | grep -qw iscsi || die "qemu-img has no iscsi driver: apt-get install qemu-block-extra"
+qemu_has_iscsi || die "qemu-img has no iscsi driver: apt-get install qemu-block-extra"
 
 out=${out:-$TANDEM_ROOT/target/e2e/$(date +%Y%m%d-%H%M%S)-$$}
 mkdir -p "$out"
@@ -207,6 +209,28 @@ if run_client qemu-write 300 qemu-img convert -n -f raw -O raw "$work/in.raw" "$
     fi
 else
     fail "qemu-img convert (write) exited with status $?: $(tail -n 3 "$out/qemu-write.out" | tr '\n' ' ')"
+fi
+
+# 5. Tandem's CLI contract: a bad flag gets one line naming it and a non-zero exit, and
+#    nothing is created or started.
+if [[ "$kind" == tandem && -n "${TARGET_PID:-}" ]]; then
+    for bad in "--block-size 1000" "--no-such-flag" "--lun-size lots"; do
+        flag=${bad%% *}
+        rc=0
+        # shellcheck disable=SC2086  # $bad is a flag and its value
+        run_bounded 60 "$TANDEM_LAUNCHER" serve --data "$work/bad-data" --portal "127.0.0.1:$(pick_free_port 0)" $bad \
+            >"$out/bad-flag.out" 2>&1 </dev/null || rc=$?
+        lines=$(grep -c . "$out/bad-flag.out" || true)
+        if [[ $rc -eq 0 || $rc -eq 124 ]]; then
+            fail "tandem serve $bad: exit status $rc, expected a refusal"
+        elif [[ $lines -ne 1 ]] || ! grep -q -- "$flag" "$out/bad-flag.out"; then
+            fail "tandem serve $bad: expected one line naming $flag, got: $(head -c 300 "$out/bad-flag.out" | tr '\n' ' ')"
+        elif [[ -e "$work/bad-data" ]]; then
+            fail "tandem serve $bad: refused but created its data directory"
+        else
+            pass "tandem serve $bad: refused (exit $rc): $(cat "$out/bad-flag.out")"
+        fi
+    done
 fi
 
 if [[ -n "${TARGET_PID:-}" ]]; then

@@ -32,6 +32,14 @@ require_cmd() {
     command -v "$1" >/dev/null 2>&1 || die "'$1' not found: apt-get install $2"
 }
 
+# qemu-img lists "iscsi" among its formats only when qemu-block-extra is installed. (The
+# output is captured first: with pipefail, grep -q closing the pipe early could fail it.)
+qemu_has_iscsi() {
+    local formats
+    formats=$(qemu-img --help 2>/dev/null) || return 1
+    grep -qw iscsi <<<"$formats"
+}
+
 # ---------------------------------------------------------------------------------------
 # Cleanup: every process and temporary directory a script creates is registered here and
 # removed by one EXIT trap, whatever way the script ends.
