@@ -54,7 +54,6 @@ final class IscsiConnection implements TransportPort {
     private final PduWriter writer;
     private final PduHandler[] handlers = new PduHandler[64];
     private final Map<Integer, IscsiTask> tasks = new ConcurrentHashMap<>();
-    private final Map<Integer, IscsiTask> tasksByTtt = new ConcurrentHashMap<>();
     private final AtomicInteger nextTtt = new AtomicInteger(1);
     private final String peer;
 
@@ -387,9 +386,6 @@ final class IscsiConnection implements TransportPort {
         NegotiatedParameters p = params;
         List<IscsiTask.Burst> next = task.solicitedArrived(burst, length, p.maxBurstLength(),
                 p.maxOutstandingR2T(), this::allocateTtt);
-        if (burst.done()) {
-            tasksByTtt.remove(burst.ttt());
-        }
         for (IscsiTask.Burst b : next) {
             sendR2t(task, b);
         }
@@ -424,7 +420,6 @@ final class IscsiConnection implements TransportPort {
     }
 
     private void sendR2t(IscsiTask task, IscsiTask.Burst burst) throws IOException {
-        tasksByTtt.put(burst.ttt(), task);
         writer.lock().lock();
         try {
             Bhs h = writer.header();
@@ -467,7 +462,6 @@ final class IscsiConnection implements TransportPort {
         if (!tasks.remove(task.itt, task)) {
             return false;
         }
-        tasksByTtt.values().removeIf(t -> t == task);
         if (!task.immediate) {
             session.sequencer.completed();
         }

@@ -65,8 +65,12 @@ final class IscsiTask {
         if (length == 0) {
             return;
         }
-        staging = ByteBuffer.allocate(unsolicitedLength);
-        staging.put(data);
+        if (length == unsolicitedLength && data.position() == 0 && data.limit() == data.capacity()) {
+            staging = data; // the whole first burst came as immediate data: keep its buffer, no copy
+        } else {
+            staging = ByteBuffer.allocate(unsolicitedLength);
+            staging.put(data);
+        }
         unsolicitedReceived = length;
     }
 
@@ -111,10 +115,6 @@ final class IscsiTask {
             coveredBytes += Math.max(0, Math.min(offset + length, targetLength) - offset);
         }
         return checkDone();
-    }
-
-    synchronized boolean unsolicitedComplete() {
-        return unsolicitedReceived >= unsolicitedLength;
     }
 
     /**
