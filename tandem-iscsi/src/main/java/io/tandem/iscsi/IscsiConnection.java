@@ -439,6 +439,11 @@ final class IscsiConnection implements TransportPort {
     @Override
     public void complete(ScsiTask scsiTask, ScsiResponse response) {
         IscsiTask task = (IscsiTask) scsiTask.fabricContext();
+        if (response.status() == ScsiResponse.TASK_ABORTED) {
+            // Aborted by another nexus under TAS=1, possibly while its Data-Out was still being
+            // solicited: stop waiting for it (later Data-Out PDUs for the tag are discarded).
+            task.fail(new CancellationException("task aborted"));
+        }
         if (!finish(task)) {
             return;
         }
@@ -662,8 +667,13 @@ final class IscsiConnection implements TransportPort {
             } else {
                 result = server.scsiTarget().taskManagement(session.nexus, tmf, lun, referencedTag & 0xffffffffL);
             }
-            result.whenComplete((r, failure) -> sendTaskManagementResponse(itt, immediate,
-                    failure != null ? 0xff : responseCode(r)));
+            result.whenComplete((r, failure) -> {
+                int code = failure != null ? 0xff : responseCode(r);
+                sendTaskManagementResponse(itt, immediate, code);
+                if (tmf == TaskManagementFunction.TARGET_COLD_RESET && code == 0) {
+                    server.coldReset();
+                }
+            });
         };
         session.sequencer.offer(cmdSn, immediate, run);
     }
@@ -821,6 +831,14 @@ final class IscsiConnection implements TransportPort {
     }
 
     // ---------------------------------------------------------------- teardown
+
+    /** Closes a full-feature connection for TARGET COLD RESET; discovery sessions stay. */
+    void terminateAfterColdReset() {
+        IscsiSession s = session;
+        if (s != null && !s.discovery) {
+            terminate("target cold reset");
+        }
+    }
 
     void terminate(String reason) {
         if (closeReason == null) {

@@ -10,17 +10,18 @@ import io.tandem.scsi.core.DataDirection;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.LuIdentity;
 import io.tandem.scsi.core.LunAddress;
+import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
+import io.tandem.scsi.core.UnitAttentionQueue;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The SCSI target device: the logical units one target name exports, and the scsi layer's entry
@@ -41,9 +43,10 @@ import java.util.concurrent.TimeUnit;
  * blocks a thread, and the fabric may see {@code complete} on the thread that called
  * {@code submit} (when everything finished synchronously) or on a backend's thread.
  *
- * <p>Task management aborts through one engine ({@link #abort}): an aborted task never starts
- * another backend operation, the ones it already started are waited for, and only then is
- * {@link TransportPort#aborted} called and the task function reported complete.
+ * <p>Task management, QErr and I_T nexus loss abort through one engine ({@link TaskManager}): an
+ * aborted task starts no further backend operation unless it already committed a medium write (then
+ * it runs to its end), its backend work is waited for, and only then does its fabric hear of it
+ * ({@link TransportPort#aborted}, or TASK ABORTED status under TAS) and the function report complete.
  */
 public final class ScsiTarget implements AutoCloseable {
 
@@ -61,6 +64,7 @@ public final class ScsiTarget implements AutoCloseable {
     private final Object liveLock = new Object();
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
+    private final TaskManager taskManager = new TaskManager(this::logicalUnits, () -> nexuses, this::lookup, this::leave);
 
     public ScsiTarget(String targetName, List<LunSpec> luns) {
         this(targetName, luns, LuIdentity.DEFAULT_COMPANY_ID);
@@ -96,6 +100,27 @@ public final class ScsiTarget implements AutoCloseable {
         return units;
     }
 
+    /** The LU a nexus addresses with this 8-byte LUN field, or null if there is none. */
+    private LogicalUnit lookup(Nexus nexus, long lunField) {
+        int number = LunAddress.decode(lunField);
+        return number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
+    }
+
+    /**
+     * Establishes a unit attention condition on every logical unit for every I_T nexus except
+     * {@code except} (may be null), e.g. INQUIRY DATA HAS CHANGED after a target-wide change. For
+     * one LU use {@link LogicalUnit#establishForAll}; for one nexus {@link LogicalUnit#establish}.
+     */
+    public void establishUnitAttention(SenseReason reason, Nexus except) {
+        for (LogicalUnit lu : units) {
+            for (Nexus n : nexuses) {
+                if (!n.equals(except)) {
+                    lu.establish(n, reason);
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ commands
 
     /** Accepts a command. Never throws; the outcome reaches {@code task.port()} exactly once. */
@@ -107,7 +132,7 @@ public final class ScsiTarget implements AutoCloseable {
             Command command = precheck(task, lu);
             if (!begin()) {
                 // Shutting down: BUSY makes the initiator retry, on another path if it has one.
-                task.port().complete(task, new ScsiResponse(ScsiResponse.BUSY, null, null));
+                respond(task, lu, null, new ScsiResponse(ScsiResponse.BUSY, null, null));
                 return;
             }
             if (lu == null) {
@@ -124,10 +149,37 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
         } catch (ScsiException e) {
-            task.port().complete(task, checkCondition(e, lu));
+            respond(task, lu, null, checkCondition(e, lu));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "submit failed for " + task, e);
-            task.port().complete(task, checkCondition(ScsiException.of(SenseReason.INTERNAL_TARGET_FAILURE), lu));
+            respond(task, lu, null, checkCondition(ScsiException.of(SenseReason.INTERNAL_TARGET_FAILURE), lu));
+        }
+    }
+
+    /**
+     * Every status the core returns goes out here, so the Control page's status side effects are
+     * applied in one place: QERR (a CHECK CONDITION aborts other tasks) and UA_INTLCK_CTRL=11b (BUSY,
+     * TASK SET FULL and RESERVATION CONFLICT leave a unit attention behind).
+     *
+     * @param command the task's command once it entered the task set, else null
+     */
+    private void respond(ScsiTask task, LogicalUnit lu, Command command, ScsiResponse response) {
+        if (lu != null) {
+            switch (response.status()) {
+                case ScsiResponse.CHECK_CONDITION -> taskManager.checkConditionReturned(lu, task.nexus(), command);
+                case ScsiResponse.BUSY -> previousStatus(lu, task.nexus(), SenseReason.UA_PREVIOUS_BUSY_STATUS);
+                case ScsiResponse.TASK_SET_FULL -> previousStatus(lu, task.nexus(), SenseReason.UA_PREVIOUS_TASK_SET_FULL_STATUS);
+                case ScsiResponse.RESERVATION_CONFLICT ->
+                        previousStatus(lu, task.nexus(), SenseReason.UA_PREVIOUS_RESERVATION_CONFLICT_STATUS);
+                default -> { }
+            }
+        }
+        task.port().complete(task, response);
+    }
+
+    private static void previousStatus(LogicalUnit lu, Nexus nexus, SenseReason reason) {
+        if (lu.modeParameters().unitAttentionInterlock() == ModeParameters.UA_INTLCK_KEEP_AND_REPORT_STATUS) {
+            lu.establish(nexus, reason);
         }
     }
 
@@ -162,9 +214,11 @@ public final class ScsiTarget implements AutoCloseable {
         task.commandDataOutLength((int) Math.min(dataOut, Integer.MAX_VALUE));
 
         if (lu != null) {
-            // 4. Unit attention: reported (and cleared) by the first command not exempt from it.
+            // 4. Unit attention: reported by the first command not exempt from it, and cleared
+            //    unless UA_INTLCK_CTRL interlocks it (then only REQUEST SENSE clears it).
             if (!d.has(CommandFlag.UA_EXEMPT)) {
-                SenseReason ua = lu.unitAttentions(task.nexus()).poll();
+                UnitAttentionQueue queue = lu.unitAttentions(task.nexus());
+                SenseReason ua = lu.modeParameters().unitAttentionsInterlocked() ? queue.peek() : queue.poll();
                 if (ua != null) {
                     throw ScsiException.of(ua);
                 }
@@ -275,6 +329,7 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     private void finish(Command c, ScsiResponse response, Throwable error) {
+        c.pipelineEnded();
         if (error != null) {
             if (c.isAborted()) {
                 return; // the fabric failing an aborted task's transfer is expected; the abort engine reports it
@@ -289,7 +344,7 @@ public final class ScsiTarget implements AutoCloseable {
             return; // aborted meanwhile: the abort engine owns the ending
         }
         try {
-            c.task().port().complete(c.task(), response);
+            respond(c.task(), c.lu(), c, response);
             c.releaseBulk(); // complete() has sent the data-in; nothing refers to the buffers now
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "fabric failed completing " + c, e);
@@ -363,110 +418,26 @@ public final class ScsiTarget implements AutoCloseable {
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
     public void nexusRemoved(Nexus nexus) {
         nexuses.remove(nexus);
+        taskManager.nexusLost(nexus);
         for (LogicalUnit lu : units) {
-            abort(lu.taskSet().select(c -> c.nexus().equals(nexus)));
             lu.forgetNexus(nexus);
         }
     }
 
     // ------------------------------------------------------------------ task management
 
-    /** Runs a task management function; {@code referencedTag} is used by ABORT TASK only. */
+    /**
+     * Runs a task management function (see {@link TaskManager}); {@code referencedTag} is used by
+     * ABORT TASK only. The future completes once every task the function aborted has ended.
+     */
     public CompletableFuture<TaskManagementResult> taskManagement(Nexus nexus, TaskManagementFunction function,
                                                                    long lun, long referencedTag) {
         try {
-            return switch (function) {
-                case ABORT_TASK -> withLu(lun, lu -> {
-                    Command victim = lu.taskSet().find(nexus, referencedTag);
-                    if (victim == null) {
-                        return CompletableFuture.completedFuture(TaskManagementResult.TASK_DOES_NOT_EXIST);
-                    }
-                    return abort(List.of(victim)).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
-                });
-                case ABORT_TASK_SET -> withLu(lun, lu -> abort(lu.taskSet().select(c -> c.nexus().equals(nexus)))
-                        .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-                case CLEAR_TASK_SET -> withLu(lun, lu -> clearTaskSet(lu, nexus));
-                case LOGICAL_UNIT_RESET -> withLu(lun, lu -> resetLogicalUnit(lu,
-                        SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED)
-                        .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-                case TARGET_WARM_RESET -> resetTarget(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
-                case TARGET_COLD_RESET -> resetTarget(SenseReason.UA_POWER_ON_OCCURRED);
-                case CLEAR_ACA, TASK_REASSIGN ->
-                        CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_NOT_SUPPORTED);
-            };
+            return taskManager.execute(nexus, function, lun, referencedTag);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "task management " + function + " failed", e);
             return CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_REJECTED);
         }
-    }
-
-    private CompletableFuture<TaskManagementResult> withLu(
-            long lunField, java.util.function.Function<LogicalUnit, CompletableFuture<TaskManagementResult>> body) {
-        int number = LunAddress.decode(lunField);
-        LogicalUnit lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
-        return lu == null ? CompletableFuture.completedFuture(TaskManagementResult.LUN_DOES_NOT_EXIST) : body.apply(lu);
-    }
-
-    /** CLEAR TASK SET with TAS=0: other nexuses lose their tasks silently and learn it by unit attention. */
-    private CompletableFuture<TaskManagementResult> clearTaskSet(LogicalUnit lu, Nexus issuer) {
-        List<Command> victims = lu.taskSet().select(c -> true);
-        Set<Nexus> others = new HashSet<>();
-        for (Command c : victims) {
-            if (!c.nexus().equals(issuer)) {
-                others.add(c.nexus());
-            }
-        }
-        return abort(victims).thenApply(v -> {
-            for (Nexus n : others) {
-                lu.unitAttentions(n).establish(SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
-            }
-            return TaskManagementResult.FUNCTION_COMPLETE;
-        });
-    }
-
-    /**
-     * LOGICAL UNIT RESET (SAM-5): abort every task, return mode parameters to their defaults (none
-     * are saved), and establish the reset unit attention for every I_T nexus, the issuer's included.
-     */
-    private CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, SenseReason ua) {
-        return abort(lu.taskSet().select(c -> true)).thenRun(() -> {
-            lu.resetModeParameters();
-            for (Nexus n : nexuses) {
-                lu.unitAttentions(n);
-            }
-            lu.establishForAll(ua, null);
-        });
-    }
-
-    private CompletableFuture<TaskManagementResult> resetTarget(SenseReason ua) {
-        CompletableFuture<?>[] resets = units.stream().map(lu -> resetLogicalUnit(lu, ua)).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(resets).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
-    }
-
-    /**
-     * The abort engine. Each victim is claimed (so it can no longer complete or start backend
-     * work); once its in-flight backend operations have finished it leaves the task set and its
-     * fabric hears {@code aborted}. The returned future completes when every victim has ended.
-     * Victims that completed before being claimed are simply skipped.
-     */
-    CompletableFuture<Void> abort(List<Command> victims) {
-        List<CompletableFuture<Void>> ended = new ArrayList<>(victims.size());
-        for (Command c : victims) {
-            CompletableFuture<Void> drained = c.markAborted();
-            if (drained == null) {
-                continue;
-            }
-            ended.add(drained.thenRun(() -> {
-                try {
-                    c.task().port().aborted(c.task());
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "fabric failed handling abort of " + c, e);
-                } finally {
-                    leave(c);
-                }
-            }));
-        }
-        return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new));
     }
 
     // ------------------------------------------------------------------ shutdown
@@ -535,6 +506,12 @@ public final class ScsiTarget implements AutoCloseable {
         @Override
         public BufferPool bufferPool() {
             return bufferPool;
+        }
+
+        @Override
+        public CompletableFuture<Void> abortTasks(LogicalUnit lu, Predicate<Command> victims, Nexus issuer,
+                                                  SenseReason othersUnitAttention) {
+            return taskManager.abort(lu, lu.taskSet().select(victims), issuer, othersUnitAttention);
         }
     }
 }

@@ -81,7 +81,19 @@ public final class LogicalUnit {
         return unitAttentions.computeIfAbsent(nexus, n -> new UnitAttentionQueue());
     }
 
-    /** Establishes {@code reason} for every known nexus, except {@code except} (may be null). */
+    /**
+     * Establishes unit attention {@code reason} for one I_T nexus on this LU (e.g. REGISTRATIONS
+     * PREEMPTED for a preempted registrant). De-duplicated; see {@link UnitAttentionQueue}.
+     */
+    public void establish(Nexus nexus, SenseReason reason) {
+        unitAttentions(nexus).establish(reason);
+    }
+
+    /**
+     * Establishes {@code reason} for every I_T nexus known to this LU (every logged-in nexus has a
+     * queue from its login on), except {@code except} (may be null): e.g. MODE PARAMETERS CHANGED,
+     * CAPACITY DATA HAS CHANGED, ASYMMETRIC ACCESS STATE CHANGED, RESERVATIONS RELEASED.
+     */
     public void establishForAll(SenseReason reason, Nexus except) {
         unitAttentions.forEach((nexus, queue) -> {
             if (!nexus.equals(except)) {

@@ -46,21 +46,30 @@ public enum SenseReason {
     // ABORTED COMMAND
     OVERLAPPED_COMMANDS_ATTEMPTED(Key.ABORTED_COMMAND, 0x4E, 0x00),
 
-    // UNIT ATTENTION, in reporting priority
+    // UNIT ATTENTION, in reporting priority (lower first). Resets (29h) come first: they tell the
+    // initiator that everything it knew may be stale. Then lost commands (2Fh), then changed
+    // parameters (2Ah) with reservation news ahead of the rest, then changed inventory (3Fh), and
+    // last the UA_INTLCK_CTRL=11b reminders of an earlier BUSY / TASK SET FULL / RESERVATION CONFLICT.
     UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET(Key.UNIT_ATTENTION, 0x29, 0x00, 10),
     UA_POWER_ON_OCCURRED(Key.UNIT_ATTENTION, 0x29, 0x01, 10),
     UA_SCSI_BUS_RESET_OCCURRED(Key.UNIT_ATTENTION, 0x29, 0x02, 11),
     UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED(Key.UNIT_ATTENTION, 0x29, 0x03, 12),
+    UA_DEVICE_INTERNAL_RESET(Key.UNIT_ATTENTION, 0x29, 0x04, 12),
     UA_I_T_NEXUS_LOSS_OCCURRED(Key.UNIT_ATTENTION, 0x29, 0x07, 13),
     UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR(Key.UNIT_ATTENTION, 0x2F, 0x00, 20),
+    UA_COMMANDS_CLEARED_BY_DEVICE_SERVER(Key.UNIT_ATTENTION, 0x2F, 0x02, 21),
     UA_RESERVATIONS_PREEMPTED(Key.UNIT_ATTENTION, 0x2A, 0x03, 30),
     UA_RESERVATIONS_RELEASED(Key.UNIT_ATTENTION, 0x2A, 0x04, 30),
     UA_REGISTRATIONS_PREEMPTED(Key.UNIT_ATTENTION, 0x2A, 0x05, 30),
     UA_ASYMMETRIC_ACCESS_STATE_CHANGED(Key.UNIT_ATTENTION, 0x2A, 0x06, 31),
+    UA_IMPLICIT_ASYMMETRIC_ACCESS_STATE_TRANSITION_FAILED(Key.UNIT_ATTENTION, 0x2A, 0x07, 31),
     UA_MODE_PARAMETERS_CHANGED(Key.UNIT_ATTENTION, 0x2A, 0x01, 32),
     UA_CAPACITY_DATA_CHANGED(Key.UNIT_ATTENTION, 0x2A, 0x09, 33),
     UA_INQUIRY_DATA_CHANGED(Key.UNIT_ATTENTION, 0x3F, 0x03, 40),
-    UA_REPORTED_LUNS_DATA_CHANGED(Key.UNIT_ATTENTION, 0x3F, 0x0E, 41);
+    UA_REPORTED_LUNS_DATA_CHANGED(Key.UNIT_ATTENTION, 0x3F, 0x0E, 41),
+    UA_PREVIOUS_BUSY_STATUS(Key.UNIT_ATTENTION, 0x2C, 0x07, 50),
+    UA_PREVIOUS_TASK_SET_FULL_STATUS(Key.UNIT_ATTENTION, 0x2C, 0x08, 50),
+    UA_PREVIOUS_RESERVATION_CONFLICT_STATUS(Key.UNIT_ATTENTION, 0x2C, 0x09, 50);
 
     /** SPC-4 sense keys. */
     public static final class Key {
@@ -100,6 +109,11 @@ public enum SenseReason {
 
     public boolean isUnitAttention() {
         return senseKey == Key.UNIT_ATTENTION;
+    }
+
+    /** A power on, reset or nexus loss condition (ASC 29h): supersedes the lower-priority news pending with it. */
+    public boolean isResetCondition() {
+        return senseKey == Key.UNIT_ATTENTION && asc == 0x29;
     }
 
     /** Lower values are reported first when several unit attentions are pending. */
