@@ -142,6 +142,54 @@ class TaskManagementTest {
     }
 
     @Test
+    void anAbortedWriteAndVerifyThatStartedWritingRunsToItsEnd() throws Exception {
+        byte[] data = new byte[BLOCK];
+        Arrays.fill(data, (byte) 0x5A);
+        device.close(true);
+        ScsiTask t = a.task(0, Cdb.rw10(0x2E, 7, 1, 0x02), BLOCK, data, TaskAttribute.SIMPLE); // BYTCHK=01b
+        target.submit(t);
+        device.awaitStarted(1);
+        int readsBefore = device.readsStarted.get();
+        CompletableFuture<TaskManagementResult> tmf =
+                target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK, Initiator.lunField(0), t.tag());
+        device.open();
+        assertThat(await(tmf)).isEqualTo(TaskManagementResult.FUNCTION_COMPLETE);
+        assertThat(a.port.await(t).aborted()).isTrue();
+        assertThat(device.readsStarted.get()).as("the verify read after the write still ran").isEqualTo(readsBefore + 1);
+        assertThat(a.send(0, Cdb.read10(7, 1)).data()).containsOnly(0x5A);
+    }
+
+    @Test
+    void anAbortedReadStopsAndReportsNothing() throws Exception {
+        device.close(true);
+        ScsiTask read = a.task(0, Cdb.read10(0, 8), 8 * BLOCK, null, TaskAttribute.SIMPLE);
+        target.submit(read);
+        device.awaitStarted(1);
+        CompletableFuture<TaskManagementResult> tmf =
+                target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK, Initiator.lunField(0), read.tag());
+        Thread.sleep(20);
+        assertThat(tmf).as("waits for the backend read it started").isNotDone();
+        device.open();
+        assertThat(await(tmf)).isEqualTo(TaskManagementResult.FUNCTION_COMPLETE);
+        assertThat(a.port.await(read).aborted()).isTrue();
+    }
+
+    @Test
+    void targetColdResetEstablishesPowerOnForEveryNexusAndLogicalUnit() throws Exception {
+        device.close(true);
+        ScsiTask t = submitWrite(b, 3, (byte) 3, TaskAttribute.SIMPLE);
+        device.awaitStarted(1);
+        CompletableFuture<TaskManagementResult> tmf =
+                target.taskManagement(a.nexus, TaskManagementFunction.TARGET_COLD_RESET, Initiator.lunField(0), 0);
+        device.open();
+        assertThat(await(tmf)).isEqualTo(TaskManagementResult.FUNCTION_COMPLETE);
+        assertThat(b.port.await(t).aborted()).isTrue();
+        assertThat(a.send(0, Cdb.testUnitReady()).senseCode()).isEqualTo(0x062901);
+        assertThat(b.send(0, Cdb.testUnitReady()).senseCode()).isEqualTo(0x062901);
+        assertThat(b.send(0, Cdb.read10(3, 1)).data()).as("the committed write landed whole").containsOnly(3);
+    }
+
+    @Test
     void unknownLunAndUnsupportedFunctions() throws Exception {
         assertThat(await(target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK_SET,
                 Initiator.lunField(9), 0))).isEqualTo(TaskManagementResult.LUN_DOES_NOT_EXIST);
