@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** One running Tandem node: its LUN devices, SCSI target and iSCSI portals. */
 public final class TandemNode implements AutoCloseable {
@@ -35,11 +36,30 @@ public final class TandemNode implements AutoCloseable {
 
     /** Opens every LUN, then listens. {@code events} gets one line per login, logout and dropped connection. */
     public static TandemNode start(NodeConfig config, Consumer<String> events) throws IOException {
+        return start(config, events, Function.identity());
+    }
+
+    /**
+     * As {@link #start(NodeConfig, Consumer)}, with every LUN's opened device passed through
+     * {@code deviceDecorator} before the SCSI target sees it. For embedding (instrumentation, fault
+     * injection) and tests (a backend that holds I/O so commands are in flight on purpose); no
+     * configuration file or flag reaches it. The decorator must keep the device's geometry.
+     */
+    public static TandemNode start(NodeConfig config, Consumer<String> events,
+                                   Function<BlockDevice, BlockDevice> deviceDecorator) throws IOException {
         Files.createDirectories(config.dataDir());
         List<LunSpec> specs = new ArrayList<>();
         try {
             for (LunConfig lun : config.luns()) {
-                specs.add(new LunSpec(lun.number(), lun.name(), open(config.dataDir(), lun), lun.readOnly()));
+                BlockDevice opened = open(config.dataDir(), lun);
+                BlockDevice device;
+                try {
+                    device = deviceDecorator.apply(opened);
+                } catch (RuntimeException e) {
+                    opened.close();
+                    throw e;
+                }
+                specs.add(new LunSpec(lun.number(), lun.name(), device, lun.readOnly()));
             }
             ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs);
             IscsiTargetConfig iscsiConfig = new IscsiTargetConfig(config.targetName(), config.targetAlias(), 1, 1, 1,
