@@ -20,6 +20,7 @@ import io.tandem.scsi.core.CommandSet;
 import io.tandem.scsi.core.DataOutLength;
 import io.tandem.scsi.sbc.PreFetch;
 import io.tandem.scsi.sbc.ReadCapacity;
+import io.tandem.scsi.sbc.ReadDefectData;
 import io.tandem.scsi.sbc.ReadWrite;
 import io.tandem.scsi.sbc.StartStopUnit;
 import io.tandem.scsi.sbc.SynchronizeCache;
@@ -132,6 +133,9 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB10)
                     .flags(MEDIUM_ACCESS).timeouts(0, 60)
                     .handler(SynchronizeCache::execute),
+            command(0x37, "READ DEFECT DATA(10)").usage(0, 0x1F, 0, 0, 0, 0, ALL, ALL, 0).dataIn()
+                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
+                    .handler(ReadDefectData::execute10),
             command(0x88, "READ(16)").usage(READ_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, GROUP, 0).dataIn()
                     .blocks(BlockAddressing.CDB16)
@@ -181,7 +185,10 @@ final class CommandTable {
             command(0xAF, "VERIFY(12)").usage(VERIFY_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, GROUP, 0)
                     .blocks(BlockAddressing.CDB12).dataOut(Verify::verifyDataOut)
                     .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
-                    .handler(Verify::verify)
+                    .handler(Verify::verify),
+            command(0xB7, "READ DEFECT DATA(12)").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
+                    .handler(ReadDefectData::execute12)
     ));
 
     private CommandTable() {

@@ -184,6 +184,7 @@ class TandemTaskManagementTest {
         backend.awaitHeld(1, WAIT);
         CompletableFuture<ScsiResult> queued = b.submit(write(610, Patterns.blocks(610, BLOCKS, BLOCK, 8))
                 .withTaskAttribute(ScsiRequest.ORDERED));
+        reachedTarget(b);
 
         CompletableFuture<Integer> tmf = tmfAsync(a, CLEAR_TASK_SET);
         assertQuiet(tmf, "the TMF response waits for the write in the backend");
@@ -209,6 +210,7 @@ class TandemTaskManagementTest {
         backend.awaitHeld(1, WAIT);
         CompletableFuture<ScsiResult> queued = b.submit(write(610, Patterns.blocks(610, BLOCKS, BLOCK, 10))
                 .withTaskAttribute(ScsiRequest.ORDERED));
+        reachedTarget(b);
 
         CompletableFuture<Integer> tmf = tmfAsync(a, CLEAR_TASK_SET);
         assertQuiet(tmf, "the TMF response waits for the write in the backend");
@@ -263,6 +265,7 @@ class TandemTaskManagementTest {
         backend.awaitHeld(1, WAIT);
         CompletableFuture<ScsiResult> bQueued = b.submit(write(810, Patterns.blocks(810, BLOCKS, BLOCK, 15))
                 .withTaskAttribute(ScsiRequest.ORDERED));
+        reachedTarget(b);
 
         CompletableFuture<Integer> tmf = tmfAsync(a, TARGET_WARM_RESET);
         assertQuiet(tmf, "the TMF response waits for the backend");
@@ -298,6 +301,17 @@ class TandemTaskManagementTest {
             assertThat(first.sense().asc()).as("power on / reset after login").isEqualTo(0x29);
         }
         return s;
+    }
+
+    /**
+     * Returns once every command {@code s} sent so far has reached the SCSI core: the target
+     * delivers a session's commands in CmdSN order, and a HEAD OF QUEUE command is not held back by
+     * the ORDERED ones, so its answer proves the earlier ones were admitted. (A TMF from another
+     * session travels on another connection and could overtake them.)
+     */
+    private static void reachedTarget(IscsiSession s) throws IOException {
+        ScsiResult r = s.execute(ScsiRequest.none(LUN, Cdbs.testUnitReady()).withTaskAttribute(ScsiRequest.HEAD_OF_QUEUE));
+        assertThat(r.status()).as("HEAD OF QUEUE TEST UNIT READY: " + r).isEqualTo(ScsiResult.GOOD);
     }
 
     private static ScsiRequest write(long lba, byte[] data) {
