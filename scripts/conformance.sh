@@ -9,17 +9,25 @@
 #                    test (Read10.Simple), or ALL for the complete run in one invocation.
 #                    Each SUITE is one iscsi-test-cu run against the same target.
 #                    Default: the suites listed in conformance/suites-issue2.txt.
-#   --suites-file F  take the suites from F (one per line, # comments)
+#   --suites-file F  take the suites from F: one per line, # comments, each optionally
+#                    followed by tags in brackets:
+#                      [multipath]  run it with a second path (see --multipath)
+#                      [read-only]  run it against a write-protected LU (LUN 1, which this
+#                                   script adds when it starts Tandem; see --url-readonly)
 #   --target KIND    start a fresh target of this kind: tandem (default) or tgt
 #   --url URL        test an already running target instead of starting one
-#   --multipath      run with a second path (a second session to the same target unless
-#                    --url2 is given), which enables the MultipathIO tests
+#   --url-readonly URL  the write-protected LU of that target, for [read-only] suites
+#   --multipath      run every suite with a second path (a second session to the same
+#                    target unless --url2 is given), which enables the MultipathIO tests
 #   --url2 URL       the second path's URL (implies --multipath)
 #   --initiator IQN  first initiator name  (iscsi-test-cu -i)
 #   --initiator2 IQN second initiator name (iscsi-test-cu -I), used by tests that open a
 #                    second I_T nexus (reservations, multipath)
 #   --allowed-skips F  allow-list of skipped tests (default conformance/allowed-skips.txt);
-#                    in single-path runs conformance/allowed-skips-singlepath.txt is added
+#                    when no run has a second path conformance/allowed-skips-singlepath.txt
+#                    is added
+#   --also-allow F   a further allow-list (repeatable), e.g. a transitional one
+#   --max-skips N    fail if more than N distinct tests end SKIPPED (allowed or not)
 #   --no-sanitize    do not pass --allow-sanitize (SANITIZE erases the whole LU)
 #   --timeout SECS   limit per iscsi-test-cu run (default 600, 900 for ALL)
 #   --out DIR        where to write raw.log and results.tsv
@@ -30,6 +38,11 @@
 # verbose log level, and a skip must never be counted as a pass. Counts come from parsing
 # the unedited raw log (scripts/lib/cu-results.awk) and are cross-checked against CUnit's
 # own run summary; a disagreement is an error.
+#
+# When a test runs in several runs of one invocation (e.g. MultipathIO in the single-path
+# ALL run and again with two paths, ReadOnly against the writable and the write-protected
+# LU), its outcome is the best one that is not a failure: FAILED anywhere is FAILED, else
+# PASSED anywhere is PASSED (its precondition held there), else SKIPPED.
 #
 # Allow-list format: one test name (Suite.Test) per line followed by " # reason"; the
 # reason is mandatory. Blank lines and lines starting with # are ignored.
@@ -44,6 +57,7 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0
 kind=tandem
 url=""
 url2=""
+url_readonly=""
 multipath=0
 initiator=""
 initiator2=""
@@ -51,6 +65,8 @@ suites_file=""
 allowed_file=$TANDEM_ROOT/conformance/allowed-skips.txt
 singlepath_allowed_file=$TANDEM_ROOT/conformance/allowed-skips-singlepath.txt
 sanitize=1
+max_skips=""
+also_allow=()
 run_timeout=""
 out=""
 suites=()
@@ -61,6 +77,9 @@ while [[ $# -gt 0 ]]; do
         --target) kind=$2; shift 2 ;;
         --url) url=$2; shift 2 ;;
         --url2) url2=$2; multipath=1; shift 2 ;;
+        --url-readonly) url_readonly=$2; shift 2 ;;
+        --also-allow) also_allow+=("$2"); shift 2 ;;
+        --max-skips) max_skips=$2; shift 2 ;;
         --multipath) multipath=1; shift ;;
         --initiator) initiator=$2; shift 2 ;;
         --initiator2) initiator2=$2; shift 2 ;;
@@ -80,15 +99,43 @@ require_cmd iscsi-test-cu libiscsi-bin
 if [[ ${#suites[@]} -eq 0 ]]; then
     suites_file=${suites_file:-$TANDEM_ROOT/conformance/suites-issue2.txt}
 fi
+# Per suite (same index): 1 if it runs with a second path / against the write-protected LU.
+suite_mp=()
+suite_ro=()
+for _ in "${suites[@]}"; do suite_mp+=("$multipath"); suite_ro+=(0); done
 if [[ -n "$suites_file" ]]; then
     [[ -r "$suites_file" ]] || die "cannot read suites file $suites_file"
+    n=0
     while IFS= read -r line; do
+        n=$((n + 1))
         line=${line%%#*}
-        line=${line//[[:space:]]/}
-        [[ -n "$line" ]] && suites+=("$line")
+        [[ "$line" =~ ^[[:space:]]*$ ]] && continue
+        [[ "$line" =~ ^[[:space:]]*([^[:space:]]+)[[:space:]]*(.*)$ ]] || die "$suites_file:$n: cannot parse '$line'"
+        name=${BASH_REMATCH[1]} tags=${BASH_REMATCH[2]//[[:space:]]/}
+        mp=$multipath ro=0
+        while [[ -n "$tags" ]]; do
+            case $tags in
+                "[multipath]"*) mp=1; tags=${tags#"[multipath]"} ;;
+                "[read-only]"*) ro=1; tags=${tags#"[read-only]"} ;;
+                *) die "$suites_file:$n: unknown tag '$tags' (known: [multipath] [read-only])" ;;
+            esac
+        done
+        [[ $mp -eq 1 && $ro -eq 1 ]] && die "$suites_file:$n: [read-only] runs have one path"
+        suites+=("$name"); suite_mp+=("$mp"); suite_ro+=("$ro")
     done <"$suites_file"
 fi
 [[ ${#suites[@]} -gt 0 ]] || die "no suites to run"
+any_mp=0 any_ro=0
+for i in "${!suites[@]}"; do
+    [[ ${suite_mp[$i]} -eq 1 ]] && any_mp=1
+    [[ ${suite_ro[$i]} -eq 1 ]] && any_ro=1
+done
+if [[ $any_ro -eq 1 && -n "$url" && -z "$url_readonly" ]]; then
+    die "[read-only] suites need --url-readonly with --url"
+fi
+if [[ $any_ro -eq 1 && -z "$url" && "$kind" != tandem ]]; then
+    die "[read-only] suites need a write-protected LU; only a Tandem started here has one (or give --url/--url-readonly)"
+fi
 
 # Every name must select something in this libiscsi; catch typos before starting a target.
 known=$(timeout 30 iscsi-test-cu -l)
@@ -116,7 +163,10 @@ load_allow_list() {
     done <"$file"
 }
 load_allow_list "$allowed_file"
-if [[ $multipath -eq 0 && -e "$singlepath_allowed_file" ]]; then
+for f in "${also_allow[@]}"; do
+    load_allow_list "$f"
+done
+if [[ $any_mp -eq 0 && -e "$singlepath_allowed_file" ]]; then
     load_allow_list "$singlepath_allowed_file"
 fi
 
@@ -135,12 +185,23 @@ if [[ -z "$url" ]]; then
     make_tmpdir tandem-conformance
     work=$REPLY
     port=$(pick_free_port "${TANDEM_TEST_PORT:-13260}")
-    start_target "$kind" "$work" "$port" "$out/target.log"
+    extra=()
+    if [[ $any_ro -eq 1 ]]; then
+        # LUN 0 as `tandem serve` makes it by default, plus a small write-protected LUN 1
+        cat >"$work/tandem.yaml" <<'YAML'
+luns:
+  - { number: 0, name: lun0, size: 1G, block-size: 512 }
+  - { number: 1, name: write-protected, backend: memory, size: 64M, block-size: 512, read-only: true }
+YAML
+        extra=(--config "$work/tandem.yaml")
+    fi
+    start_target "$kind" "$work" "$port" "$out/target.log" "${extra[@]}"
     url=$TARGET_URL
+    [[ $any_ro -eq 1 ]] && url_readonly=${url%/*}/1
 else
     TARGET_PID=""
 fi
-if [[ $multipath -eq 1 && -z "$url2" ]]; then
+if [[ -z "$url2" ]]; then
     url2=$url
 fi
 
@@ -148,14 +209,19 @@ base_args=(--dataloss -V)
 [[ $sanitize -eq 1 ]] && base_args+=(--allow-sanitize)
 [[ -n "$initiator" ]] && base_args+=(-i "$initiator")
 [[ -n "$initiator2" ]] && base_args+=(-I "$initiator2")
-urls=("$url")
-[[ $multipath -eq 1 ]] && urls+=("$url2")
-
-log "testing ${urls[*]}"
+log "testing $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}"
 log "raw log: $raw"
 
 errors=()
-for s in "${suites[@]}"; do
+for i in "${!suites[@]}"; do
+    s=${suites[$i]}
+    if [[ ${suite_ro[$i]} -eq 1 ]]; then
+        urls=("$url_readonly")
+    elif [[ ${suite_mp[$i]} -eq 1 ]]; then
+        urls=("$url" "$url2")
+    else
+        urls=("$url")
+    fi
     if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-900}; else selector=ALL.$s; t=${run_timeout:-600}; fi
     cmd=(iscsi-test-cu "${base_args[@]}" -t "$selector" "${urls[@]}")
     printf '### %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$raw"
@@ -209,8 +275,20 @@ for name in "${!allowed[@]}"; do
     printf '%s\t%s\n' "$name" "${allowed[$name]}" >>"$allowed_dump"
 done
 
+# One outcome per test across the runs: FAILED anywhere, else PASSED anywhere, else SKIPPED.
+combined=$out/combined.tsv
+awk -F'\t' -v OFS='\t' '
+    !($2 in outcome) { order[++n] = $2 }
+    {
+        if ($1 == "FAILED" && outcome[$2] != "FAILED") { outcome[$2] = "FAILED"; why[$2] = $3 }
+        else if ($1 == "PASSED" && outcome[$2] != "FAILED") { outcome[$2] = "PASSED"; why[$2] = "" }
+        else if ($1 == "SKIPPED" && outcome[$2] == "") { outcome[$2] = "SKIPPED"; why[$2] = $3 }
+    }
+    END { for (i = 1; i <= n; i++) print outcome[order[i]], order[i], why[order[i]] }
+' "$results" >"$combined"
+
 echo
-echo "Conformance: iscsi-test-cu $(dpkg-query -W -f='${Version}' libiscsi-bin 2>/dev/null || echo '?') against ${urls[*]}"
+echo "Conformance: iscsi-test-cu $(dpkg-query -W -f='${Version}' libiscsi-bin 2>/dev/null || echo '?') against $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}"
 awk -F'\t' '
     FILENAME == ARGV[1] { allow[$1] = $2; next }
     {
@@ -221,7 +299,7 @@ awk -F'\t' '
         else if ($1 == "FAILED") { fail[suite]++; failed_list = failed_list sprintf("  FAILED   %s: %s\n", $2, $3) }
         else if ($1 == "SKIPPED") {
             skip[suite]++
-            if ($2 in allow) allowed_list = allowed_list sprintf("  allowed  %s: %s  [allow-list: %s]\n", $2, $3, allow[$2])
+            if ($2 in allow) { used[$2] = 1; allowed_list = allowed_list sprintf("  allowed  %s: %s  [allow-list: %s]\n", $2, $3, allow[$2]) }
             else { bad++; bad_list = bad_list sprintf("  SKIPPED  %s: %s  (not on the allow-list)\n", $2, $3) }
         }
     }
@@ -238,7 +316,7 @@ awk -F'\t' '
         if (allowed_list != "") printf "\nSkipped tests on the allow-list:\n%s", allowed_list
         printf "\nTOTAL passed=%d failed=%d skipped=%d (skipped and not allowed=%d)\n", tp, tf, ts, bad + 0
     }
-' "$allowed_dump" "$results" | tee "$out/summary.txt"
+' "$allowed_dump" "$combined" | tee "$out/summary.txt"
 
 if [[ ${#errors[@]} -gt 0 ]]; then
     echo
@@ -247,12 +325,18 @@ if [[ ${#errors[@]} -gt 0 ]]; then
 fi | tee -a "$out/summary.txt"
 
 echo "raw log: $raw"
-echo "results: $results"
+echo "results: $results (per run), $combined (per test)"
 
-failed_count=$(grep -c $'^FAILED\t' "$results" || true)
-bad_skips=$(awk -F'\t' 'FILENAME == ARGV[1] { allow[$1]; next } $1 == "SKIPPED" && !($2 in allow)' "$allowed_dump" "$results" | wc -l)
-if [[ ${#errors[@]} -gt 0 || $failed_count -gt 0 || $bad_skips -gt 0 ]]; then
-    echo "CONFORMANCE: FAIL ($failed_count failed, $bad_skips skipped without an allow-list entry, ${#errors[@]} run errors)"
+failed_count=$(grep -c $'^FAILED\t' "$combined" || true)
+skip_count=$(grep -c $'^SKIPPED\t' "$combined" || true)
+bad_skips=$(awk -F'\t' 'FILENAME == ARGV[1] { allow[$1]; next } $1 == "SKIPPED" && !($2 in allow)' "$allowed_dump" "$combined" | wc -l)
+too_many=0
+if [[ -n "$max_skips" && $skip_count -gt $max_skips ]]; then
+    too_many=1
+    echo "$skip_count distinct tests SKIPPED, more than the $max_skips allowed (--max-skips)" | tee -a "$out/summary.txt"
+fi
+if [[ ${#errors[@]} -gt 0 || $failed_count -gt 0 || $bad_skips -gt 0 || $too_many -eq 1 ]]; then
+    echo "CONFORMANCE: FAIL ($failed_count failed, $skip_count skipped of which $bad_skips without an allow-list entry, ${#errors[@]} run errors)"
     exit 1
 fi
-echo "CONFORMANCE: PASS"
+echo "CONFORMANCE: PASS ($skip_count distinct tests skipped, all on the allow-list)"
