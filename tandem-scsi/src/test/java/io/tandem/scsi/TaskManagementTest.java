@@ -220,6 +220,25 @@ class TaskManagementTest {
     }
 
     @Test
+    void aSimpleTaskWaitsForAnOlderHeadOfQueueTaskButAHeadOfQueueTaskOvertakesEverything() throws Exception {
+        device.close(true);
+        ScsiTask head = submitWrite(a, 1, (byte) 1, TaskAttribute.HEAD_OF_QUEUE);
+        device.awaitStarted(1);
+        ScsiTask simple = submitWrite(b, 2, (byte) 2, TaskAttribute.SIMPLE);
+        ScsiTask ordered = submitWrite(a, 3, (byte) 3, TaskAttribute.ORDERED);
+        ScsiTask secondHead = submitWrite(b, 4, (byte) 4, TaskAttribute.HEAD_OF_QUEUE);
+        device.awaitStarted(1); // the second HEAD OF QUEUE task passes the waiting ones
+        Thread.sleep(50);
+        assertThat(device.writeFuaFlags).as("SIMPLE and ORDERED wait for the older HEAD OF QUEUE tasks").hasSize(2);
+        device.open();
+        for (ScsiTask t : List.of(head, simple, ordered, secondHead)) {
+            RecordingPort port = t.nexus().equals(a.nexus) ? a.port : b.port;
+            assertThat(port.await(t).response().status()).isEqualTo(ScsiResponse.GOOD);
+        }
+        assertThat(device.writeFuaFlags).hasSize(4);
+    }
+
+    @Test
     void abortingAWaitingTaskLetsTheQueueMoveOn() throws Exception {
         device.close(true);
         ScsiTask older = submitWrite(a, 1, (byte) 1, TaskAttribute.SIMPLE);

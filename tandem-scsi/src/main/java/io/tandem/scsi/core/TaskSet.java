@@ -12,13 +12,16 @@ import java.util.function.Predicate;
 
 /**
  * The live tasks of one logical unit (one task set shared by all I_T nexuses, TST=000b) and the
- * SAM task-attribute ordering between them:
+ * SAM-5 task-attribute ordering between them:
  * <ul>
- *   <li>SIMPLE (and UNTAGGED, ACA, treated as SIMPLE): runs at once unless an older ORDERED task is
- *       still live; then it waits behind it in arrival order.</li>
+ *   <li>SIMPLE (and UNTAGGED, ACA, treated as SIMPLE): runs at once unless an older ORDERED or
+ *       HEAD OF QUEUE task is still live; then it waits behind it in arrival order.</li>
  *   <li>ORDERED: waits until every older task has ended; newer SIMPLE/ORDERED tasks wait for it.</li>
- *   <li>HEAD OF QUEUE: runs at once, ignoring and not blocking the others.</li>
+ *   <li>HEAD OF QUEUE: runs at once, whatever is live or waiting; newer SIMPLE and ORDERED tasks
+ *       wait for it.</li>
  * </ul>
+ * Waiting tasks start in arrival order (a SIMPLE task never overtakes an older waiting one), so
+ * every task an ORDERED task must follow has started before it.
  * The lock is per LU and held only for bookkeeping, never across I/O.
  */
 public final class TaskSet {
@@ -31,6 +34,7 @@ public final class TaskSet {
     private final LinkedHashSet<Command> running = new LinkedHashSet<>();
     private final ArrayDeque<Command> waiting = new ArrayDeque<>();
     private int runningOrdered;
+    private int runningHeadOfQueue;
 
     /** Outcome of {@link #enter}. */
     public enum Admission { RUN_NOW, WAIT, DUPLICATE_TAG }
@@ -62,8 +66,10 @@ public final class TaskSet {
                 return List.of();
             }
             if (running.remove(c)) {
-                if (c.task().attribute() == TaskAttribute.ORDERED) {
-                    runningOrdered--;
+                switch (c.task().attribute()) {
+                    case ORDERED -> runningOrdered--;
+                    case HEAD_OF_QUEUE -> runningHeadOfQueue--;
+                    default -> { }
                 }
             } else {
                 waiting.remove(c);
@@ -111,14 +117,19 @@ public final class TaskSet {
         }
     }
 
+    /** For a task at the head of the waiting line (or arriving to an empty one). */
     private boolean mayStart(Command c) {
-        return c.task().attribute() == TaskAttribute.ORDERED ? running.isEmpty() : runningOrdered == 0;
+        return c.task().attribute() == TaskAttribute.ORDERED
+                ? running.isEmpty()
+                : runningOrdered == 0 && runningHeadOfQueue == 0;
     }
 
     private void markRunning(Command c) {
         running.add(c);
-        if (c.task().attribute() == TaskAttribute.ORDERED) {
-            runningOrdered++;
+        switch (c.task().attribute()) {
+            case ORDERED -> runningOrdered++;
+            case HEAD_OF_QUEUE -> runningHeadOfQueue++;
+            default -> { }
         }
     }
 }
