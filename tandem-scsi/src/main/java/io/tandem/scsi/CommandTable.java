@@ -18,13 +18,19 @@ import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.CommandFlag;
 import io.tandem.scsi.core.CommandSet;
 import io.tandem.scsi.core.DataOutLength;
+import io.tandem.scsi.pr.PersistentReserveIn;
+import io.tandem.scsi.pr.PersistentReserveOut;
+import io.tandem.scsi.pr.Spc2Reservations;
+import io.tandem.scsi.sbc.GetLbaStatus;
 import io.tandem.scsi.sbc.PreFetch;
 import io.tandem.scsi.sbc.ReadCapacity;
 import io.tandem.scsi.sbc.ReadDefectData;
 import io.tandem.scsi.sbc.ReadWrite;
 import io.tandem.scsi.sbc.StartStopUnit;
 import io.tandem.scsi.sbc.SynchronizeCache;
+import io.tandem.scsi.sbc.Unmap;
 import io.tandem.scsi.sbc.Verify;
+import io.tandem.scsi.sbc.WriteSame;
 import io.tandem.scsi.spc.Inquiry;
 import io.tandem.scsi.spc.ModeSelect;
 import io.tandem.scsi.spc.ModeSense;
@@ -54,10 +60,25 @@ final class CommandTable {
     private static final int WRITE_FLAGS = 0x1A;
     /** VERIFY / WRITE AND VERIFY byte 1: DPO, BYTCHK (2 bits). */
     private static final int VERIFY_FLAGS = 0x16;
+    /** WRITE SAME byte 1: UNMAP only (ANCHOR, PBDATA, LBDATA and WRPROTECT are refused). */
+    private static final int WRITE_SAME_10_FLAGS = 0x08;
+    /** WRITE SAME(16) byte 1: UNMAP and NDOB. */
+    private static final int WRITE_SAME_16_FLAGS = 0x09;
 
     /** Commands SPC-4 lets through every persistent and SPC-2 reservation and every ALUA state. */
     private static final CommandFlag[] ALWAYS = {ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
             PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION};
+
+    /** PERSISTENT RESERVE IN: SERVICE ACTION, ALLOCATION LENGTH. */
+    private static final int[] PRIN_USAGE = {0x1F, 0, 0, 0, 0, 0, ALL, ALL, 0};
+    /** PERSISTENT RESERVE OUT: SERVICE ACTION, SCOPE/TYPE, PARAMETER LIST LENGTH. */
+    private static final int[] PROUT_USAGE = {0x1F, ALL, 0, 0, ALL, ALL, ALL, ALL, 0};
+    /**
+     * PERSISTENT RESERVE IN/OUT run under every reservation (the service action itself decides
+     * conflicts) and in ALUA Standby (SPC-4 5.15.2.4.4), but not under another nexus' SPC-2 reservation.
+     */
+    private static final CommandFlag[] PR_COMMAND = {ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE,
+            PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS};
 
     static final CommandSet TABLE = new CommandSet(List.of(
             // ---- SPC-4 primary commands
@@ -89,12 +110,65 @@ final class CommandTable {
                     .handler(ReportLuns::execute),
             serviceAction(0xA3, 0x0C, "REPORT SUPPORTED OPERATION CODES")
                     .usage(0x1F, 0x87, ALL, ALL, ALL, ALL, ALL, ALL, ALL, 0, 0).dataIn()
-                    .flags(ALWAYS)
+                    // SPC-4: allowed to non-holders under Write Exclusive types only (ALLOW COMMANDS)
+                    .flags(ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
+                            PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, ALLOWED_UNDER_SPC2_RESERVATION)
                     .handler(ReportSupportedOperationCodes::execute),
             serviceAction(0xA3, 0x0D, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS")
                     .usage(0x1F, 0x80, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
-                    .flags(ALWAYS)
+                    .flags(ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
+                            PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, ALLOWED_UNDER_SPC2_RESERVATION)
                     .handler(ReportSupportedTaskManagementFunctions::execute),
+
+            // ---- reservations: SPC-4 persistent reservations, SPC-2 RESERVE/RELEASE (see pr/)
+            serviceAction(0x5E, 0x00, "PERSISTENT RESERVE IN(READ KEYS)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::readKeys),
+            serviceAction(0x5E, 0x01, "PERSISTENT RESERVE IN(READ RESERVATION)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::readReservation),
+            serviceAction(0x5E, 0x02, "PERSISTENT RESERVE IN(REPORT CAPABILITIES)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::reportCapabilities),
+            serviceAction(0x5E, 0x03, "PERSISTENT RESERVE IN(READ FULL STATUS)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::readFullStatus),
+            serviceAction(0x5F, PersistentReserveOut.REGISTER, "PERSISTENT RESERVE OUT(REGISTER)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::register),
+            serviceAction(0x5F, PersistentReserveOut.RESERVE, "PERSISTENT RESERVE OUT(RESERVE)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::reserve),
+            serviceAction(0x5F, PersistentReserveOut.RELEASE, "PERSISTENT RESERVE OUT(RELEASE)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::release),
+            serviceAction(0x5F, PersistentReserveOut.CLEAR, "PERSISTENT RESERVE OUT(CLEAR)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::clear),
+            serviceAction(0x5F, PersistentReserveOut.PREEMPT, "PERSISTENT RESERVE OUT(PREEMPT)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::preempt),
+            serviceAction(0x5F, PersistentReserveOut.PREEMPT_AND_ABORT, "PERSISTENT RESERVE OUT(PREEMPT AND ABORT)")
+                    .usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::preemptAndAbort),
+            serviceAction(0x5F, PersistentReserveOut.REGISTER_AND_IGNORE_EXISTING_KEY,
+                    "PERSISTENT RESERVE OUT(REGISTER AND IGNORE EXISTING KEY)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::registerAndIgnoreExistingKey),
+            serviceAction(0x5F, PersistentReserveOut.REGISTER_AND_MOVE, "PERSISTENT RESERVE OUT(REGISTER AND MOVE)")
+                    .usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::registerAndMove),
+            // SPC-2 reservations; under persistent reservations SPC-4 5.13.3 decides in the handler
+            command(0x16, "RESERVE(6)").usage(0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(Spc2Reservations::reserve),
+            command(0x17, "RELEASE(6)").usage(0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION)
+                    .handler(Spc2Reservations::release),
+            command(0x56, "RESERVE(10)").usage(0, 0, 0, 0, 0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(Spc2Reservations::reserve),
+            command(0x57, "RELEASE(10)").usage(0, 0, 0, 0, 0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION)
+                    .handler(Spc2Reservations::release),
 
             // ---- SBC-4 block commands
             command(0x08, "READ(6)").usage(0x1F, ALL, ALL, ALL, 0).dataIn().blocks(BlockAddressing.CDB6)
@@ -136,6 +210,14 @@ final class CommandTable {
             command(0x37, "READ DEFECT DATA(10)").usage(0, 0x1F, 0, 0, 0, 0, ALL, ALL, 0).dataIn()
                     .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
                     .handler(ReadDefectData::execute10),
+            command(0x41, "WRITE SAME(10)").usage(WRITE_SAME_10_FLAGS, ALL, ALL, ALL, ALL, GROUP, ALL, ALL, 0)
+                    .blocks(BlockAddressing.CDB10).dataOut(WriteSame::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(WriteSame::execute),
+            command(0x42, "UNMAP").usage(0, 0, 0, 0, 0, GROUP, ALL, ALL, 0)
+                    .dataOut(Unmap::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(Unmap::execute),
             command(0x88, "READ(16)").usage(READ_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, GROUP, 0).dataIn()
                     .blocks(BlockAddressing.CDB16)
@@ -166,10 +248,19 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB16)
                     .flags(MEDIUM_ACCESS).timeouts(0, 60)
                     .handler(SynchronizeCache::execute),
+            command(0x93, "WRITE SAME(16)").usage(WRITE_SAME_16_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            ALL, ALL, ALL, ALL, GROUP, 0)
+                    .blocks(BlockAddressing.CDB16).dataOut(WriteSame::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(WriteSame::execute),
             serviceAction(0x9E, 0x10, "READ CAPACITY(16)").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, 0x01, 0).dataIn()
                     .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(ReadCapacity::execute16),
+            serviceAction(0x9E, 0x12, "GET LBA STATUS").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
+                    .handler(GetLbaStatus::execute),
             command(0xA8, "READ(12)").usage(READ_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, GROUP, 0).dataIn()
                     .blocks(BlockAddressing.CDB12)
                     .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)

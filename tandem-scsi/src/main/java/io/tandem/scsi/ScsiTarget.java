@@ -1,5 +1,8 @@
 package io.tandem.scsi;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
+import io.tandem.cluster.LuState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
@@ -17,6 +20,9 @@ import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
 import io.tandem.scsi.core.UnitAttentionQueue;
+import io.tandem.scsi.pr.NexusIds;
+import io.tandem.scsi.pr.ReservationGate;
+import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -30,7 +36,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 /**
  * The SCSI target device: the logical units one target name exports, and the scsi layer's entry
@@ -54,6 +59,9 @@ public final class ScsiTarget implements AutoCloseable {
     private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final String targetName;
+    /** Keeps each LU's cluster record (reservations, ...); this target's LUs have joined it. */
+    private final Coordinator coordinator;
+    private final boolean ownsCoordinator;
     private final List<LogicalUnit> units;
     private final Map<Integer, LogicalUnit> byNumber = new HashMap<>();
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
@@ -74,7 +82,17 @@ public final class ScsiTarget implements AutoCloseable {
      * @param ieeeCompanyId the 24-bit IEEE company id placed in every LU's NAA designator
      */
     public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId) {
+        this(targetName, luns, ieeeCompanyId, null);
+    }
+
+    /**
+     * @param coordinator keeps the LUs' cluster records (persistent reservations survive restarts
+     *                    only if it persists them); null for an in-memory one owned by this target
+     */
+    public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId, Coordinator coordinator) {
         this.targetName = Objects.requireNonNull(targetName, "targetName");
+        this.ownsCoordinator = coordinator == null;
+        this.coordinator = coordinator != null ? coordinator : LocalCoordinator.inMemory();
         List<LogicalUnit> list = new ArrayList<>();
         for (LunSpec spec : luns) {
             LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
@@ -82,6 +100,7 @@ public final class ScsiTarget implements AutoCloseable {
                 throw new IllegalArgumentException("LUN " + spec.number() + " configured twice");
             }
             list.add(lu);
+            attachState(lu);
         }
         list.sort(Comparator.comparingInt(LogicalUnit::number));
         this.units = List.copyOf(list);
@@ -89,6 +108,18 @@ public final class ScsiTarget implements AutoCloseable {
 
     public String targetName() {
         return targetName;
+    }
+
+    /**
+     * Joins the LU's record in the coordinator: the LU starts from the stored record (APTPL
+     * reservations of a previous run) and every later version is applied by a {@link LuStateApplier}.
+     */
+    private void attachState(LogicalUnit lu) {
+        LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
+                (unit, victims, issuer) -> taskManager.abort(unit, victims,
+                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), null)));
+        lu.bindState(coordinator, initial);
+        lu.reservations(new ReservationGate(lu));
     }
 
     /** The logical unit with this number, or null (for the iSCSI layer and management). */
@@ -421,6 +452,7 @@ public final class ScsiTarget implements AutoCloseable {
         taskManager.nexusLost(nexus);
         for (LogicalUnit lu : units) {
             lu.forgetNexus(nexus);
+            Spc2Reservations.releaseHeldBy(lu, nexus);
         }
     }
 
@@ -483,6 +515,10 @@ public final class ScsiTarget implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing " + lu + " failed", e);
             }
+            coordinator.leave(lu.stateId());
+        }
+        if (ownsCoordinator) {
+            coordinator.close();
         }
     }
 
@@ -506,12 +542,6 @@ public final class ScsiTarget implements AutoCloseable {
         @Override
         public BufferPool bufferPool() {
             return bufferPool;
-        }
-
-        @Override
-        public CompletableFuture<Void> abortTasks(LogicalUnit lu, Predicate<Command> victims, Nexus issuer,
-                                                  SenseReason othersUnitAttention) {
-            return taskManager.abort(lu, lu.taskSet().select(victims), issuer, othersUnitAttention);
         }
     }
 }

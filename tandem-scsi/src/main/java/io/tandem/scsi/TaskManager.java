@@ -4,6 +4,7 @@ import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.SenseReason;
+import io.tandem.scsi.pr.Spc2Reservations;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -97,10 +98,13 @@ final class TaskManager {
     /**
      * LOGICAL UNIT RESET (SAM-5 6.3.3): abort every task (TAS decides how other nexuses hear of
      * theirs), then return mode parameters to their defaults (none are saved) and establish the
-     * reset unit attention for every I_T nexus, the issuer's included.
+     * reset unit attention for every I_T nexus, the issuer's included. SPC-2 reservations are
+     * released; persistent reservations are not affected (SPC-4).
      */
     CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, Nexus issuer, SenseReason ua) {
-        return abort(lu, lu.taskSet().select(c -> true), issuer, null).thenRun(() -> {
+        return abort(lu, lu.taskSet().select(c -> true), issuer, null)
+                .thenCompose(v -> Spc2Reservations.releaseAll(lu)) // a reset releases SPC-2 reservations
+                .thenRun(() -> {
             lu.resetModeParameters();
             for (Nexus n : nexuses.get()) {
                 lu.unitAttentions(n);
@@ -157,6 +161,16 @@ final class TaskManager {
      * victim has ended.
      */
     CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, Nexus issuer, SenseReason othersUnitAttention) {
+        return abort(lu, victims, issuer == null ? n -> true : issuer::equals, othersUnitAttention);
+    }
+
+    /**
+     * As {@link #abort(LogicalUnit, List, Nexus, SenseReason)}, with the issuer given as a test:
+     * for changes made through the cluster record, whose issuer may be a nexus of another node
+     * (then every victim belongs to "another nexus").
+     */
+    CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, Predicate<Nexus> isIssuer,
+                                  SenseReason othersUnitAttention) {
         boolean tas = lu.modeParameters().taskAbortedStatus();
         List<CompletableFuture<Void>> ended = new ArrayList<>(victims.size());
         Set<Nexus> othersAffected = new HashSet<>();
@@ -165,7 +179,7 @@ final class TaskManager {
             if (drained == null) {
                 continue;
             }
-            boolean otherNexus = issuer != null && !c.nexus().equals(issuer);
+            boolean otherNexus = !isIssuer.test(c.nexus());
             if (otherNexus) {
                 othersAffected.add(c.nexus());
             }

@@ -1,9 +1,12 @@
 package io.tandem.server;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
 import io.tandem.iscsi.IscsiServer;
 import io.tandem.iscsi.IscsiTargetConfig;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.ScsiTarget;
+import io.tandem.scsi.core.LuIdentity;
 import io.tandem.storage.BlockDevice;
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
@@ -18,14 +21,18 @@ import java.util.function.Function;
 
 /** One running Tandem node: its LUN devices, SCSI target and iSCSI portals. */
 public final class TandemNode implements AutoCloseable {
+    /** Subdirectory of the data directory where the local coordinator keeps LU state (APTPL reservations). */
+    public static final String STATE_DIRECTORY = "state";
 
     private final NodeConfig config;
+    private final Coordinator coordinator;
     private final ScsiTarget scsiTarget;
     private final IscsiServer iscsi;
     private volatile boolean closed;
 
-    private TandemNode(NodeConfig config, ScsiTarget scsiTarget, IscsiServer iscsi) {
+    private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi) {
         this.config = config;
+        this.coordinator = coordinator;
         this.scsiTarget = scsiTarget;
         this.iscsi = iscsi;
     }
@@ -49,6 +56,7 @@ public final class TandemNode implements AutoCloseable {
                                    Function<BlockDevice, BlockDevice> deviceDecorator) throws IOException {
         Files.createDirectories(config.dataDir());
         List<LunSpec> specs = new ArrayList<>();
+        Coordinator coordinator = LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY));
         try {
             for (LunConfig lun : config.luns()) {
                 BlockDevice opened = open(config.dataDir(), lun);
@@ -61,7 +69,7 @@ public final class TandemNode implements AutoCloseable {
                 }
                 specs.add(new LunSpec(lun.number(), lun.name(), device, lun.readOnly()));
             }
-            ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs);
+            ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             IscsiTargetConfig iscsiConfig = new IscsiTargetConfig(config.targetName(), config.targetAlias(), 1, 1, 1,
                     config.portals(), 128, config.nopInterval(), config.nopTimeout(), config.chap(), config.mutualChap());
             IscsiServer iscsi = new IscsiServer(iscsiConfig, scsiTarget, events);
@@ -71,8 +79,9 @@ public final class TandemNode implements AutoCloseable {
                 scsiTarget.close();
                 throw e;
             }
-            return new TandemNode(config, scsiTarget, iscsi);
+            return new TandemNode(config, coordinator, scsiTarget, iscsi);
         } catch (IOException | RuntimeException e) {
+            coordinator.close();
             for (LunSpec spec : specs) {
                 spec.device().close();
             }
@@ -130,5 +139,6 @@ public final class TandemNode implements AutoCloseable {
         closed = true;
         iscsi.shutdown(config.shutdownGrace());
         scsiTarget.close();
+        coordinator.close();
     }
 }

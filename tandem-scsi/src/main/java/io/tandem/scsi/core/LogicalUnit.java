@@ -1,11 +1,16 @@
 package io.tandem.scsi.core;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LuState;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.Nexus;
 import io.tandem.storage.BlockDevice;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * One logical unit's state on this node: its device and identity, mode parameters, per-nexus unit
@@ -13,8 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class LogicalUnit {
 
-    /** Logical blocks reported per physical block are derived from this (SBC LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT). */
-    public static final int PHYSICAL_BLOCK_BYTES = 4096;
+    /** The unit file systems and the page cache work in: the OPTIMAL TRANSFER LENGTH GRANULARITY hint. */
+    public static final int PAGE_BYTES = 4096;
     /** Largest transfer one command may ask for (Block Limits MAXIMUM TRANSFER LENGTH), in bytes. */
     public static final int MAX_TRANSFER_BYTES = 8 * 1024 * 1024;
 
@@ -26,11 +31,15 @@ public final class LogicalUnit {
     private final TaskSet taskSet = new TaskSet();
     private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
+    /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
+    private volatile LuState state;
+    private volatile Coordinator coordinator;
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
         this.device = spec.device();
         this.identity = LuIdentity.derive(targetName, spec.name(), companyId);
+        this.state = LuState.initial(stateId());
     }
 
     public int number() { return spec.number(); }
@@ -47,10 +56,21 @@ public final class LogicalUnit {
         return spec.readOnly() || device.readOnly();
     }
 
-    /** log2(physical block / logical block), 0 when the logical block is already the physical size. */
+    /**
+     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 0, one logical block per physical block, as
+     * file-backed targets (LIO fileio, tgt) report. A file has no physical block the initiator must
+     * align to (the page cache absorbs sub-page writes), and the unit in which space is given back
+     * is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A larger exponent would also
+     * fail libiscsi's GetLBAStatus.UnmapSingle, whose second half expects a GET LBA STATUS at LBA
+     * i+1 to answer with a first descriptor at i+LBPPB, where SBC-4 requires the requested LBA.
+     */
     public int logicalBlocksPerPhysicalExponent() {
-        int ratio = Math.max(1, PHYSICAL_BLOCK_BYTES / blockSize());
-        return Integer.numberOfTrailingZeros(ratio);
+        return 0;
+    }
+
+    /** OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: a page. */
+    public int optimalTransferGranularityBlocks() {
+        return Math.max(1, PAGE_BYTES / blockSize());
     }
 
     public long maxTransferBlocks() {
@@ -75,6 +95,43 @@ public final class LogicalUnit {
 
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
+
+    /** The LU's key in the coordinator: its NAA designator in hex, the same on every node. */
+    public String stateId() {
+        return HexFormat.of().formatHex(identity.naa());
+    }
+
+    /**
+     * The cluster record (persistent reservations, SPC-2 reservation, ALUA, ...) as this node last
+     * applied it. Never blocks; this is what the precheck and PERSISTENT RESERVE IN read.
+     */
+    public LuState state() {
+        return state;
+    }
+
+    /** Installs a newly applied version (only the coordinator's apply hook calls this). */
+    public void state(LuState applied) {
+        this.state = applied;
+    }
+
+    /** Connects the LU to its coordinator with the record it joined with. */
+    public void bindState(Coordinator coordinator, LuState initial) {
+        this.coordinator = coordinator;
+        this.state = initial;
+    }
+
+    /**
+     * Changes the cluster record through the coordinator (compare-and-set, retried). The future
+     * completes once every node, this one included, has applied the new version; what
+     * {@code change} throws (e.g. a {@link ScsiException}) fails it.
+     */
+    public CompletableFuture<LuState> changeState(UnaryOperator<LuState> change) {
+        Coordinator c = coordinator;
+        if (c == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(this + " has no coordinator"));
+        }
+        return c.update(stateId(), change);
+    }
 
     /** The nexus' queue, created empty the first time the nexus addresses this LU. */
     public UnitAttentionQueue unitAttentions(Nexus nexus) {
