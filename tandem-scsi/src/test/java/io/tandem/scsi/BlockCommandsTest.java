@@ -262,6 +262,18 @@ class BlockCommandsTest {
     }
 
     @Test
+    void aConfiguredPhysicalBlockSizeIsReportedAsTheExponent() {
+        ScsiTarget t = new ScsiTarget("iqn.2025-01.io.tandem:phys", List.of(
+                new LunSpec(0, "p", new MemoryBlockDevice(512, 64), false, 4096)));
+        Initiator i = new Initiator(t, "iqn.2025-01.test:init", 1).login(0);
+        assertThat(i.send(0, Cdb.readCapacity16(32)).data()[13] & 0x0F).isEqualTo(3);
+        t.close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> new LunSpec(0, "p", new MemoryBlockDevice(512, 64), false, 1536))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void hugeFileBackedUnitSaturatesReadCapacity10(@TempDir Path dir) throws Exception {
         long blocks = 0x1_0000_0010L;
         FileBlockDevice file = FileBlockDevice.open(dir.resolve("huge.img"), blocks * 512, 512, false);

@@ -25,6 +25,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * luns:
  *   - { number: 0, name: vm0, size: 10G, block-size: 512 }
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
+ *   - { number: 2, name: scratch, backend: memory, size: 64M, block-size: 512, physical-block-size: 4096 }
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
  * </pre>
  */
@@ -76,7 +77,8 @@ final class ConfigFile {
             for (Object entry : list("luns", top.get("luns"))) {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
-                        Set.of("number", "name", "backend", "file", "size", "block-size", "read-only"));
+                        Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
+                                "read-only"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
@@ -89,8 +91,10 @@ final class ConfigFile {
                         : Sizes.parse(field + ".size", lun.get("size").toString());
                 int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
                 boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
+                int physicalBlockSize = lun.get("physical-block-size") == null ? 0
+                        : (int) Sizes.parse(field + ".physical-block-size", lun.get("physical-block-size").toString());
                 try {
-                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly));
+                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, physicalBlockSize));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }

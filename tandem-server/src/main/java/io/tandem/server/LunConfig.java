@@ -6,9 +6,10 @@ import java.nio.file.Path;
  * One exported logical unit.
  *
  * @param file backing file; null means {@code <data dir>/<name>.img}
+ * @param physicalBlockSize physical block size to report; 0 means the block size
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                        boolean readOnly) {
+                        boolean readOnly, int physicalBlockSize) {
 
     public enum Backend { FILE, MEMORY }
 
@@ -25,6 +26,16 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         if (sizeBytes < 0 || sizeBytes % blockSize != 0) {
             throw new ConfigException("luns[].size", "must be a multiple of the block size " + blockSize + ", got " + sizeBytes);
         }
+        int ratio = physicalBlockSize / blockSize;
+        if (physicalBlockSize != 0 && (physicalBlockSize % blockSize != 0 || Integer.bitCount(ratio) != 1 || ratio > 128)) {
+            throw new ConfigException("luns[].physical-block-size", "must be the block size " + blockSize
+                    + " times a power of two up to 128, got " + physicalBlockSize);
+        }
+    }
+
+    /** A LUN whose physical block is its logical block. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, 0);
     }
 
     public static LunConfig file(int number, long sizeBytes, int blockSize) {

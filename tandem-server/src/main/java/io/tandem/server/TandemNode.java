@@ -67,7 +67,7 @@ public final class TandemNode implements AutoCloseable {
                     opened.close();
                     throw e;
                 }
-                specs.add(new LunSpec(lun.number(), lun.name(), device, lun.readOnly()));
+                specs.add(new LunSpec(lun.number(), lun.name(), device, lun.readOnly(), lun.physicalBlockSize()));
             }
             ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             IscsiTargetConfig iscsiConfig = new IscsiTargetConfig(config.targetName(), config.targetAlias(), 1, 1, 1,

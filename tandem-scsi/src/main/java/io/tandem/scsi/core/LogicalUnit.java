@@ -57,15 +57,17 @@ public final class LogicalUnit {
     }
 
     /**
-     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 0, one logical block per physical block, as
-     * file-backed targets (LIO fileio, tgt) report. A file has no physical block the initiator must
-     * align to (the page cache absorbs sub-page writes), and the unit in which space is given back
-     * is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A larger exponent would also
-     * fail libiscsi's GetLBAStatus.UnmapSingle, whose second half expects a GET LBA STATUS at LBA
-     * i+1 to answer with a first descriptor at i+LBPPB, where SBC-4 requires the requested LBA.
+     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: by default 0, one logical block per physical
+     * block, as file-backed targets (LIO fileio, tgt) report. A file has no physical block the
+     * initiator must align to (the page cache absorbs sub-page writes), and the unit in which space
+     * is given back is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A larger exponent
+     * would also fail libiscsi's GetLBAStatus.UnmapSingle, whose second half expects a GET LBA
+     * STATUS at LBA i+1 to answer with a first descriptor at i+LBPPB, where SBC-4 requires the
+     * requested LBA. A LUN may still be configured with a larger physical block
+     * ({@link LunSpec#physicalBlockSize()}), e.g. to match a device with 4 KiB sectors.
      */
     public int logicalBlocksPerPhysicalExponent() {
-        return 0;
+        return spec.logicalBlocksPerPhysicalExponent();
     }
 
     /** OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: a page. */
