@@ -1,5 +1,8 @@
 package io.tandem.scsi;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
+import io.tandem.cluster.LuState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
@@ -15,6 +18,8 @@ import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
+import io.tandem.scsi.pr.ReservationGate;
+import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -51,6 +56,9 @@ public final class ScsiTarget implements AutoCloseable {
     private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final String targetName;
+    /** Keeps each LU's cluster record (reservations, ...); this target's LUs have joined it. */
+    private final Coordinator coordinator;
+    private final boolean ownsCoordinator;
     private final List<LogicalUnit> units;
     private final Map<Integer, LogicalUnit> byNumber = new HashMap<>();
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
@@ -70,7 +78,17 @@ public final class ScsiTarget implements AutoCloseable {
      * @param ieeeCompanyId the 24-bit IEEE company id placed in every LU's NAA designator
      */
     public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId) {
+        this(targetName, luns, ieeeCompanyId, null);
+    }
+
+    /**
+     * @param coordinator keeps the LUs' cluster records (persistent reservations survive restarts
+     *                    only if it persists them); null for an in-memory one owned by this target
+     */
+    public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId, Coordinator coordinator) {
         this.targetName = Objects.requireNonNull(targetName, "targetName");
+        this.ownsCoordinator = coordinator == null;
+        this.coordinator = coordinator != null ? coordinator : LocalCoordinator.inMemory();
         List<LogicalUnit> list = new ArrayList<>();
         for (LunSpec spec : luns) {
             LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
@@ -78,6 +96,7 @@ public final class ScsiTarget implements AutoCloseable {
                 throw new IllegalArgumentException("LUN " + spec.number() + " configured twice");
             }
             list.add(lu);
+            attachState(lu);
         }
         list.sort(Comparator.comparingInt(LogicalUnit::number));
         this.units = List.copyOf(list);
@@ -85,6 +104,17 @@ public final class ScsiTarget implements AutoCloseable {
 
     public String targetName() {
         return targetName;
+    }
+
+    /**
+     * Joins the LU's record in the coordinator: the LU starts from the stored record (APTPL
+     * reservations of a previous run) and every later version is applied by a {@link LuStateApplier}.
+     */
+    private void attachState(LogicalUnit lu) {
+        LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
+                (unit, victims, issuer) -> abort(victims)));
+        lu.bindState(coordinator, initial);
+        lu.reservations(new ReservationGate(lu));
     }
 
     /** The logical unit with this number, or null (for the iSCSI layer and management). */
@@ -366,6 +396,7 @@ public final class ScsiTarget implements AutoCloseable {
         for (LogicalUnit lu : units) {
             abort(lu.taskSet().select(c -> c.nexus().equals(nexus)));
             lu.forgetNexus(nexus);
+            Spc2Reservations.releaseHeldBy(lu, nexus);
         }
     }
 
@@ -429,7 +460,7 @@ public final class ScsiTarget implements AutoCloseable {
      * are saved), and establish the reset unit attention for every I_T nexus, the issuer's included.
      */
     private CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, SenseReason ua) {
-        return abort(lu.taskSet().select(c -> true)).thenRun(() -> {
+        return abort(lu.taskSet().select(c -> true)).thenCompose(v -> Spc2Reservations.releaseAll(lu)).thenRun(() -> {
             lu.resetModeParameters();
             for (Nexus n : nexuses) {
                 lu.unitAttentions(n);
@@ -512,6 +543,10 @@ public final class ScsiTarget implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing " + lu + " failed", e);
             }
+            coordinator.leave(lu.stateId());
+        }
+        if (ownsCoordinator) {
+            coordinator.close();
         }
     }
 

@@ -1,9 +1,12 @@
 package io.tandem.server;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
 import io.tandem.iscsi.IscsiServer;
 import io.tandem.iscsi.IscsiTargetConfig;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.ScsiTarget;
+import io.tandem.scsi.core.LuIdentity;
 import io.tandem.storage.BlockDevice;
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
@@ -17,14 +20,18 @@ import java.util.function.Consumer;
 
 /** One running Tandem node: its LUN devices, SCSI target and iSCSI portals. */
 public final class TandemNode implements AutoCloseable {
+    /** Subdirectory of the data directory where the local coordinator keeps LU state (APTPL reservations). */
+    public static final String STATE_DIRECTORY = "state";
 
     private final NodeConfig config;
+    private final Coordinator coordinator;
     private final ScsiTarget scsiTarget;
     private final IscsiServer iscsi;
     private volatile boolean closed;
 
-    private TandemNode(NodeConfig config, ScsiTarget scsiTarget, IscsiServer iscsi) {
+    private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi) {
         this.config = config;
+        this.coordinator = coordinator;
         this.scsiTarget = scsiTarget;
         this.iscsi = iscsi;
     }
@@ -37,11 +44,12 @@ public final class TandemNode implements AutoCloseable {
     public static TandemNode start(NodeConfig config, Consumer<String> events) throws IOException {
         Files.createDirectories(config.dataDir());
         List<LunSpec> specs = new ArrayList<>();
+        Coordinator coordinator = LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY));
         try {
             for (LunConfig lun : config.luns()) {
                 specs.add(new LunSpec(lun.number(), lun.name(), open(config.dataDir(), lun), lun.readOnly()));
             }
-            ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs);
+            ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             IscsiTargetConfig iscsiConfig = new IscsiTargetConfig(config.targetName(), config.targetAlias(), 1, 1, 1,
                     config.portals(), 128, config.nopInterval(), config.nopTimeout(), config.chap(), config.mutualChap());
             IscsiServer iscsi = new IscsiServer(iscsiConfig, scsiTarget, events);
@@ -51,8 +59,9 @@ public final class TandemNode implements AutoCloseable {
                 scsiTarget.close();
                 throw e;
             }
-            return new TandemNode(config, scsiTarget, iscsi);
+            return new TandemNode(config, coordinator, scsiTarget, iscsi);
         } catch (IOException | RuntimeException e) {
+            coordinator.close();
             for (LunSpec spec : specs) {
                 spec.device().close();
             }
@@ -110,5 +119,6 @@ public final class TandemNode implements AutoCloseable {
         closed = true;
         iscsi.shutdown(config.shutdownGrace());
         scsiTarget.close();
+        coordinator.close();
     }
 }
