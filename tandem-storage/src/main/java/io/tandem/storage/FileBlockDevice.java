@@ -261,11 +261,12 @@ public final class FileBlockDevice implements BlockDevice {
         if (readOnly) {
             return writeProtected();
         }
-        return submit(spaceIo, () -> {
+        boolean punching = punch;
+        return submit(punching ? spaceIo : io, () -> {
             BlockSizes.checkBlocks(lba, blocks, blockCount);
             long from = lba * blockSize;
             long to = from + blocks * blockSize;
-            if (!punch) {
+            if (!punching) {
                 fillZeroes(from, to, forceUnitAccess);
                 return;
             }
