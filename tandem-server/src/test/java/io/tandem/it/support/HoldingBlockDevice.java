@@ -1,6 +1,7 @@
 package io.tandem.it.support;
 
 import io.tandem.storage.BlockDevice;
+import io.tandem.storage.ProvisioningExtent;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import java.util.function.Supplier;
  * decorator: while reads or writes are held, each such operation is accepted (the SCSI core sees it
  * in flight) but does not reach the wrapped device until {@link #release()}; with a delay set, each
  * operation reaches it after that delay. A held write has touched nothing yet, and once released it
- * is performed whole, as one call on the wrapped device.
+ * is performed whole, as one call on the wrapped device. Every other operation (provisioning,
+ * flush) goes straight to the wrapped device, so the LU keeps the wrapped device's capabilities.
  */
 public final class HoldingBlockDevice implements BlockDevice {
 
@@ -113,6 +115,30 @@ public final class HoldingBlockDevice implements BlockDevice {
     @Override
     public CompletableFuture<Void> flush() {
         return inner.flush();
+    }
+
+    @Override public boolean thinProvisioned() { return inner.thinProvisioned(); }
+    @Override public int deallocationGranularity() { return inner.deallocationGranularity(); }
+
+    @Override
+    public CompletableFuture<Void> deallocate(long lba, long blocks, boolean forceUnitAccess) {
+        return inner.deallocate(lba, blocks, forceUnitAccess);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long lba, long blocks, boolean mayDeallocate, boolean forceUnitAccess) {
+        return inner.writeZeroes(lba, blocks, mayDeallocate, forceUnitAccess);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeSame(long lba, long blocks, ByteBuffer block, boolean mayDeallocate,
+                                             boolean forceUnitAccess) {
+        return inner.writeSame(lba, blocks, block, mayDeallocate, forceUnitAccess);
+    }
+
+    @Override
+    public CompletableFuture<List<ProvisioningExtent>> provisioningStatus(long lba, int maxExtents) {
+        return inner.provisioningStatus(lba, maxExtents);
     }
 
     @Override
