@@ -50,9 +50,15 @@ public final class ScsiTarget implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ScsiTarget.class.getName());
     private static final long CLOSE_WAIT_SECONDS = 30;
 
+    /** How long a removed LU's running commands may take to finish before they are aborted. */
+    private static final long REMOVAL_DRAIN_SECONDS = 10;
+
     private final String targetName;
-    private final List<LogicalUnit> units;
-    private final Map<Integer, LogicalUnit> byNumber = new HashMap<>();
+    private final int ieeeCompanyId;
+    /** Serializes inventory and ACL changes; the I/O path never takes it. */
+    private final Object inventoryLock = new Object();
+    /** Replaced whole on every change, so the I/O path reads a consistent snapshot without locking. */
+    private volatile Inventory inventory;
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
@@ -71,16 +77,38 @@ public final class ScsiTarget implements AutoCloseable {
      */
     public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId) {
         this.targetName = Objects.requireNonNull(targetName, "targetName");
-        List<LogicalUnit> list = new ArrayList<>();
+        this.ieeeCompanyId = ieeeCompanyId;
+        Inventory initial = Inventory.EMPTY;
         for (LunSpec spec : luns) {
-            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
-            if (byNumber.putIfAbsent(spec.number(), lu) != null) {
+            if (initial.byNumber().containsKey(spec.number())) {
                 throw new IllegalArgumentException("LUN " + spec.number() + " configured twice");
             }
-            list.add(lu);
+            initial = initial.with(new LogicalUnit(targetName, spec, ieeeCompanyId));
         }
-        list.sort(Comparator.comparingInt(LogicalUnit::number));
-        this.units = List.copyOf(list);
+        this.inventory = initial;
+    }
+
+    /** The logical units by number, and in LUN order. Immutable. */
+    private record Inventory(Map<Integer, LogicalUnit> byNumber, List<LogicalUnit> units) {
+        static final Inventory EMPTY = new Inventory(Map.of(), List.of());
+
+        Inventory with(LogicalUnit lu) {
+            Map<Integer, LogicalUnit> map = new HashMap<>(byNumber);
+            map.put(lu.number(), lu);
+            return of(map);
+        }
+
+        Inventory without(LogicalUnit lu) {
+            Map<Integer, LogicalUnit> map = new HashMap<>(byNumber);
+            map.remove(lu.number(), lu);
+            return of(map);
+        }
+
+        private static Inventory of(Map<Integer, LogicalUnit> map) {
+            List<LogicalUnit> list = new ArrayList<>(map.values());
+            list.sort(Comparator.comparingInt(LogicalUnit::number));
+            return new Inventory(Map.copyOf(map), List.copyOf(list));
+        }
     }
 
     public String targetName() {
@@ -89,11 +117,19 @@ public final class ScsiTarget implements AutoCloseable {
 
     /** The logical unit with this number, or null (for the iSCSI layer and management). */
     public LogicalUnit logicalUnit(int number) {
-        return byNumber.get(number);
+        return inventory.byNumber().get(number);
     }
 
+    /** Every logical unit, in LUN order, whoever may see it. */
     public List<LogicalUnit> logicalUnits() {
-        return units;
+        return inventory.units();
+    }
+
+    /** The LU a nexus addresses with this 8-byte LUN field, or null if none exists for that nexus (masked ones included). */
+    private LogicalUnit lookup(Nexus nexus, long lunField) {
+        int number = LunAddress.decode(lunField);
+        LogicalUnit lu = number == LunAddress.UNADDRESSABLE ? null : inventory.byNumber().get(number);
+        return lu != null && lu.visibleTo(nexus) ? lu : null;
     }
 
     // ------------------------------------------------------------------ commands
@@ -102,8 +138,7 @@ public final class ScsiTarget implements AutoCloseable {
     public void submit(ScsiTask task) {
         LogicalUnit lu = null;
         try {
-            int number = LunAddress.decode(task.lun());
-            lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
+            lu = lookup(task.nexus(), task.lun());
             Command command = precheck(task, lu);
             if (!begin()) {
                 // Shutting down: BUSY makes the initiator retry, on another path if it has one.
@@ -243,6 +278,11 @@ public final class ScsiTarget implements AutoCloseable {
         if (c.isAborted()) {
             return; // the abort engine reports it
         }
+        if (c.lu() != null && c.lu().retired()) {
+            // Admitted just as its LU was removed: nothing starts on a removed LU.
+            finish(c, null, ScsiException.of(SenseReason.LOGICAL_UNIT_NOT_SUPPORTED));
+            return;
+        }
         ScsiTask task = c.task();
         CompletableFuture<ScsiResponse> result;
         // Once admitted the pipeline owns the task: every failure below ends it through finish().
@@ -354,18 +394,141 @@ public final class ScsiTarget implements AutoCloseable {
 
     /** A new I_T nexus exists (login): its power-on/reset unit attention is established. */
     public void nexusAdded(Nexus nexus) {
-        nexuses.add(nexus);
-        for (LogicalUnit lu : units) {
-            lu.unitAttentions(nexus).establish(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+        synchronized (inventoryLock) {
+            nexuses.add(nexus);
+            for (LogicalUnit lu : inventory.units()) {
+                if (lu.visibleTo(nexus)) {
+                    lu.unitAttentions(nexus).establish(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+                }
+            }
         }
     }
 
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
     public void nexusRemoved(Nexus nexus) {
-        nexuses.remove(nexus);
+        List<LogicalUnit> units;
+        synchronized (inventoryLock) {
+            nexuses.remove(nexus);
+            units = inventory.units();
+            for (LogicalUnit lu : units) {
+                lu.forgetNexus(nexus);
+            }
+        }
         for (LogicalUnit lu : units) {
             abort(lu.taskSet().select(c -> c.nexus().equals(nexus)));
-            lu.forgetNexus(nexus);
+        }
+    }
+
+    // ------------------------------------------------------------------ inventory and LUN masking
+
+    /**
+     * Exports another logical unit while sessions run. Every nexus that sees it gets REPORTED LUNS
+     * DATA HAS CHANGED on each LU it sees, the new one included.
+     *
+     * @throws IllegalArgumentException if the LUN number is taken
+     */
+    public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl) {
+        synchronized (inventoryLock) {
+            if (inventory.byNumber().containsKey(spec.number())) {
+                throw new IllegalArgumentException("LUN " + spec.number() + " already exists");
+            }
+            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
+            lu.acl(acl);
+            Map<Nexus, Set<Integer>> before = visibility();
+            inventory = inventory.with(lu);
+            announceInventoryChange(before);
+            return lu;
+        }
+    }
+
+    /**
+     * Changes which initiators see a LU. Nexuses that gain or lose it get REPORTED LUNS DATA HAS
+     * CHANGED; commands a nexus that loses it already had running finish normally.
+     *
+     * @throws IllegalArgumentException if there is no such LUN
+     */
+    public void changeAcl(int number, LunAcl acl) {
+        synchronized (inventoryLock) {
+            LogicalUnit lu = existing(number);
+            Map<Nexus, Set<Integer>> before = visibility();
+            lu.acl(acl);
+            for (Nexus n : nexuses) {
+                if (!lu.visibleTo(n)) {
+                    lu.forgetNexus(n); // a later grant starts from a clean queue
+                }
+            }
+            announceInventoryChange(before);
+        }
+    }
+
+    /**
+     * Stops exporting a LU. From the moment this returns the LU does not exist for any nexus (and
+     * affected nexuses have REPORTED LUNS DATA HAS CHANGED pending); commands already running on it
+     * finish, queued ones are refused with LOGICAL UNIT NOT SUPPORTED, and whatever is still live
+     * after {@value #REMOVAL_DRAIN_SECONDS} s is aborted. The future completes once the LU's device
+     * has been flushed and closed.
+     *
+     * @throws IllegalArgumentException if there is no such LUN
+     */
+    public CompletableFuture<Void> removeLogicalUnit(int number) {
+        LogicalUnit lu;
+        synchronized (inventoryLock) {
+            lu = existing(number);
+            Map<Nexus, Set<Integer>> before = visibility();
+            lu.retire();
+            inventory = inventory.without(lu);
+            announceInventoryChange(before);
+        }
+        return lu.taskSet().whenEmpty()
+                .completeOnTimeout(null, REMOVAL_DRAIN_SECONDS, TimeUnit.SECONDS)
+                .thenCompose(v -> abort(lu.taskSet().select(c -> true)))
+                .thenCompose(v -> lu.device().flush())
+                .handle((v, error) -> {
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, "flushing removed " + lu + " failed: " + error.getMessage());
+                    }
+                    lu.device().close();
+                    return null;
+                });
+    }
+
+    private LogicalUnit existing(int number) {
+        LogicalUnit lu = inventory.byNumber().get(number);
+        if (lu == null) {
+            throw new IllegalArgumentException("no LUN " + number);
+        }
+        return lu;
+    }
+
+    /** For every nexus, the LUN numbers it sees. Called holding the inventory lock. */
+    private Map<Nexus, Set<Integer>> visibility() {
+        Map<Nexus, Set<Integer>> seen = new HashMap<>();
+        for (Nexus n : nexuses) {
+            Set<Integer> luns = new HashSet<>();
+            for (LogicalUnit lu : inventory.units()) {
+                if (lu.visibleTo(n)) {
+                    luns.add(lu.number());
+                }
+            }
+            seen.put(n, luns);
+        }
+        return seen;
+    }
+
+    /**
+     * SPC-4: a changed logical unit inventory is reported to every I_T nexus it changed for, as
+     * REPORTED LUNS DATA HAS CHANGED on each LU that nexus now sees (whichever one it addresses next
+     * tells it to rescan). Called holding the inventory lock.
+     */
+    private void announceInventoryChange(Map<Nexus, Set<Integer>> before) {
+        for (Map.Entry<Nexus, Set<Integer>> now : visibility().entrySet()) {
+            if (now.getValue().equals(before.get(now.getKey()))) {
+                continue;
+            }
+            for (int number : now.getValue()) {
+                inventory.byNumber().get(number).unitAttentions(now.getKey())
+                        .establish(SenseReason.UA_REPORTED_LUNS_DATA_CHANGED);
+            }
         }
     }
 
@@ -376,17 +539,17 @@ public final class ScsiTarget implements AutoCloseable {
                                                                    long lun, long referencedTag) {
         try {
             return switch (function) {
-                case ABORT_TASK -> withLu(lun, lu -> {
+                case ABORT_TASK -> withLu(nexus, lun, lu -> {
                     Command victim = lu.taskSet().find(nexus, referencedTag);
                     if (victim == null) {
                         return CompletableFuture.completedFuture(TaskManagementResult.TASK_DOES_NOT_EXIST);
                     }
                     return abort(List.of(victim)).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
                 });
-                case ABORT_TASK_SET -> withLu(lun, lu -> abort(lu.taskSet().select(c -> c.nexus().equals(nexus)))
+                case ABORT_TASK_SET -> withLu(nexus, lun, lu -> abort(lu.taskSet().select(c -> c.nexus().equals(nexus)))
                         .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-                case CLEAR_TASK_SET -> withLu(lun, lu -> clearTaskSet(lu, nexus));
-                case LOGICAL_UNIT_RESET -> withLu(lun, lu -> resetLogicalUnit(lu,
+                case CLEAR_TASK_SET -> withLu(nexus, lun, lu -> clearTaskSet(lu, nexus));
+                case LOGICAL_UNIT_RESET -> withLu(nexus, lun, lu -> resetLogicalUnit(lu,
                         SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED)
                         .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
                 case TARGET_WARM_RESET -> resetTarget(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
@@ -400,10 +563,9 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<TaskManagementResult> withLu(
+    private CompletableFuture<TaskManagementResult> withLu(Nexus nexus,
             long lunField, java.util.function.Function<LogicalUnit, CompletableFuture<TaskManagementResult>> body) {
-        int number = LunAddress.decode(lunField);
-        LogicalUnit lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
+        LogicalUnit lu = lookup(nexus, lunField);
         return lu == null ? CompletableFuture.completedFuture(TaskManagementResult.LUN_DOES_NOT_EXIST) : body.apply(lu);
     }
 
@@ -432,14 +594,16 @@ public final class ScsiTarget implements AutoCloseable {
         return abort(lu.taskSet().select(c -> true)).thenRun(() -> {
             lu.resetModeParameters();
             for (Nexus n : nexuses) {
-                lu.unitAttentions(n);
+                if (lu.visibleTo(n)) {
+                    lu.unitAttentions(n);
+                }
             }
             lu.establishForAll(ua, null);
         });
     }
 
     private CompletableFuture<TaskManagementResult> resetTarget(SenseReason ua) {
-        CompletableFuture<?>[] resets = units.stream().map(lu -> resetLogicalUnit(lu, ua)).toArray(CompletableFuture[]::new);
+        CompletableFuture<?>[] resets = inventory.units().stream().map(lu -> resetLogicalUnit(lu, ua)).toArray(CompletableFuture[]::new);
         return CompletableFuture.allOf(resets).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
     }
 
@@ -497,7 +661,7 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
         }
-        for (LogicalUnit lu : units) {
+        for (LogicalUnit lu : inventory.units()) {
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
@@ -524,7 +688,7 @@ public final class ScsiTarget implements AutoCloseable {
 
         @Override
         public List<LogicalUnit> logicalUnits() {
-            return units;
+            return inventory.units();
         }
 
         @Override

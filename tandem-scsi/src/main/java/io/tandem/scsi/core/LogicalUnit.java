@@ -1,5 +1,6 @@
 package io.tandem.scsi.core;
 
+import io.tandem.scsi.LunAcl;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.Nexus;
 import io.tandem.storage.BlockDevice;
@@ -9,7 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One logical unit's state on this node: its device and identity, mode parameters, per-nexus unit
- * attention queues, live task set and ALUA access state.
+ * attention queues, live task set, ALUA access state and which initiators see it (LUN masking).
  */
 public final class LogicalUnit {
 
@@ -26,6 +27,9 @@ public final class LogicalUnit {
     private final TaskSet taskSet = new TaskSet();
     private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
+    private volatile LunAcl acl = LunAcl.EVERYONE;
+    /** Set once the LU is being removed: nothing new starts on it. */
+    private volatile boolean retired;
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
@@ -75,6 +79,18 @@ public final class LogicalUnit {
 
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
+
+    public LunAcl acl() { return acl; }
+    /** Changed only by {@code ScsiTarget}, which raises REPORTED LUNS DATA HAS CHANGED where visibility changes. */
+    public void acl(LunAcl acl) { this.acl = java.util.Objects.requireNonNull(acl); }
+
+    /** Whether the LU exists for this nexus (LUN masking). */
+    public boolean visibleTo(Nexus nexus) {
+        return acl.admits(nexus.initiatorName());
+    }
+
+    public boolean retired() { return retired; }
+    public void retire() { retired = true; }
 
     /** The nexus' queue, created empty the first time the nexus addresses this LU. */
     public UnitAttentionQueue unitAttentions(Nexus nexus) {
