@@ -18,6 +18,9 @@ import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.CommandFlag;
 import io.tandem.scsi.core.CommandSet;
 import io.tandem.scsi.core.DataOutLength;
+import io.tandem.scsi.pr.PersistentReserveIn;
+import io.tandem.scsi.pr.PersistentReserveOut;
+import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.scsi.sbc.PreFetch;
 import io.tandem.scsi.sbc.ReadCapacity;
 import io.tandem.scsi.sbc.ReadWrite;
@@ -58,6 +61,17 @@ final class CommandTable {
     private static final CommandFlag[] ALWAYS = {ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
             PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION};
 
+    /** PERSISTENT RESERVE IN: SERVICE ACTION, ALLOCATION LENGTH. */
+    private static final int[] PRIN_USAGE = {0x1F, 0, 0, 0, 0, 0, ALL, ALL, 0};
+    /** PERSISTENT RESERVE OUT: SERVICE ACTION, SCOPE/TYPE, PARAMETER LIST LENGTH. */
+    private static final int[] PROUT_USAGE = {0x1F, ALL, 0, 0, ALL, ALL, ALL, ALL, 0};
+    /**
+     * PERSISTENT RESERVE IN/OUT run under every reservation (the service action itself decides
+     * conflicts) and in ALUA Standby (SPC-4 5.15.2.4.4), but not under another nexus' SPC-2 reservation.
+     */
+    private static final CommandFlag[] PR_COMMAND = {ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE,
+            PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS};
+
     static final CommandSet TABLE = new CommandSet(List.of(
             // ---- SPC-4 primary commands
             command(0x00, "TEST UNIT READY").usage(0, 0, 0, 0, 0)
@@ -88,12 +102,65 @@ final class CommandTable {
                     .handler(ReportLuns::execute),
             serviceAction(0xA3, 0x0C, "REPORT SUPPORTED OPERATION CODES")
                     .usage(0x1F, 0x87, ALL, ALL, ALL, ALL, ALL, ALL, ALL, 0, 0).dataIn()
-                    .flags(ALWAYS)
+                    // SPC-4: allowed to non-holders under Write Exclusive types only (ALLOW COMMANDS)
+                    .flags(ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
+                            PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, ALLOWED_UNDER_SPC2_RESERVATION)
                     .handler(ReportSupportedOperationCodes::execute),
             serviceAction(0xA3, 0x0D, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS")
                     .usage(0x1F, 0x80, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
-                    .flags(ALWAYS)
+                    .flags(ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
+                            PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, ALLOWED_UNDER_SPC2_RESERVATION)
                     .handler(ReportSupportedTaskManagementFunctions::execute),
+
+            // ---- reservations: SPC-4 persistent reservations, SPC-2 RESERVE/RELEASE (see pr/)
+            serviceAction(0x5E, 0x00, "PERSISTENT RESERVE IN(READ KEYS)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::readKeys),
+            serviceAction(0x5E, 0x01, "PERSISTENT RESERVE IN(READ RESERVATION)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::readReservation),
+            serviceAction(0x5E, 0x02, "PERSISTENT RESERVE IN(REPORT CAPABILITIES)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::reportCapabilities),
+            serviceAction(0x5E, 0x03, "PERSISTENT RESERVE IN(READ FULL STATUS)").usage(PRIN_USAGE).dataIn()
+                    .flags(PR_COMMAND).handler(PersistentReserveIn::readFullStatus),
+            serviceAction(0x5F, PersistentReserveOut.REGISTER, "PERSISTENT RESERVE OUT(REGISTER)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::register),
+            serviceAction(0x5F, PersistentReserveOut.RESERVE, "PERSISTENT RESERVE OUT(RESERVE)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::reserve),
+            serviceAction(0x5F, PersistentReserveOut.RELEASE, "PERSISTENT RESERVE OUT(RELEASE)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::release),
+            serviceAction(0x5F, PersistentReserveOut.CLEAR, "PERSISTENT RESERVE OUT(CLEAR)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::clear),
+            serviceAction(0x5F, PersistentReserveOut.PREEMPT, "PERSISTENT RESERVE OUT(PREEMPT)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::preempt),
+            serviceAction(0x5F, PersistentReserveOut.PREEMPT_AND_ABORT, "PERSISTENT RESERVE OUT(PREEMPT AND ABORT)")
+                    .usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::preemptAndAbort),
+            serviceAction(0x5F, PersistentReserveOut.REGISTER_AND_IGNORE_EXISTING_KEY,
+                    "PERSISTENT RESERVE OUT(REGISTER AND IGNORE EXISTING KEY)").usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::registerAndIgnoreExistingKey),
+            serviceAction(0x5F, PersistentReserveOut.REGISTER_AND_MOVE, "PERSISTENT RESERVE OUT(REGISTER AND MOVE)")
+                    .usage(PROUT_USAGE)
+                    .dataOut((cdb, lu, blocks) -> PersistentReserveOut.dataOut(cdb))
+                    .flags(PR_COMMAND).handler(PersistentReserveOut::registerAndMove),
+            // SPC-2 reservations; under persistent reservations SPC-4 5.13.3 decides in the handler
+            command(0x16, "RESERVE(6)").usage(0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(Spc2Reservations::reserve),
+            command(0x17, "RELEASE(6)").usage(0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION)
+                    .handler(Spc2Reservations::release),
+            command(0x56, "RESERVE(10)").usage(0, 0, 0, 0, 0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(Spc2Reservations::reserve),
+            command(0x57, "RELEASE(10)").usage(0, 0, 0, 0, 0, 0, 0, 0, 0)
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION)
+                    .handler(Spc2Reservations::release),
 
             // ---- SBC-4 block commands
             command(0x08, "READ(6)").usage(0x1F, ALL, ALL, ALL, 0).dataIn().blocks(BlockAddressing.CDB6)

@@ -1,5 +1,8 @@
 package io.tandem.scsi;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
+import io.tandem.cluster.LuState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
@@ -15,6 +18,8 @@ import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
+import io.tandem.scsi.pr.ReservationGate;
+import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -54,6 +59,9 @@ public final class ScsiTarget implements AutoCloseable {
     private static final long REMOVAL_DRAIN_SECONDS = 10;
 
     private final String targetName;
+    /** Keeps each LU's cluster record (reservations, ...); this target's LUs have joined it. */
+    private final Coordinator coordinator;
+    private final boolean ownsCoordinator;
     private final int ieeeCompanyId;
     /** Serializes inventory and ACL changes; the I/O path never takes it. */
     private final Object inventoryLock = new Object();
@@ -76,14 +84,26 @@ public final class ScsiTarget implements AutoCloseable {
      * @param ieeeCompanyId the 24-bit IEEE company id placed in every LU's NAA designator
      */
     public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId) {
+        this(targetName, luns, ieeeCompanyId, null);
+    }
+
+    /**
+     * @param coordinator keeps the LUs' cluster records (persistent reservations survive restarts
+     *                    only if it persists them); null for an in-memory one owned by this target
+     */
+    public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId, Coordinator coordinator) {
         this.targetName = Objects.requireNonNull(targetName, "targetName");
+        this.ownsCoordinator = coordinator == null;
+        this.coordinator = coordinator != null ? coordinator : LocalCoordinator.inMemory();
         this.ieeeCompanyId = ieeeCompanyId;
         Inventory initial = Inventory.EMPTY;
         for (LunSpec spec : luns) {
             if (initial.byNumber().containsKey(spec.number())) {
                 throw new IllegalArgumentException("LUN " + spec.number() + " configured twice");
             }
-            initial = initial.with(new LogicalUnit(targetName, spec, ieeeCompanyId));
+            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
+            attachState(lu);
+            initial = initial.with(lu);
         }
         this.inventory = initial;
     }
@@ -113,6 +133,17 @@ public final class ScsiTarget implements AutoCloseable {
 
     public String targetName() {
         return targetName;
+    }
+
+    /**
+     * Joins the LU's record in the coordinator: the LU starts from the stored record (APTPL
+     * reservations of a previous run) and every later version is applied by a {@link LuStateApplier}.
+     */
+    private void attachState(LogicalUnit lu) {
+        LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
+                (unit, victims, issuer) -> abort(victims)));
+        lu.bindState(coordinator, initial);
+        lu.reservations(new ReservationGate(lu));
     }
 
     /** The logical unit with this number, or null (for the iSCSI layer and management). */
@@ -416,6 +447,7 @@ public final class ScsiTarget implements AutoCloseable {
         }
         for (LogicalUnit lu : units) {
             abort(lu.taskSet().select(c -> c.nexus().equals(nexus)));
+            Spc2Reservations.releaseHeldBy(lu, nexus);
         }
     }
 
@@ -434,6 +466,7 @@ public final class ScsiTarget implements AutoCloseable {
             }
             LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
             lu.acl(acl);
+            attachState(lu);
             Map<Nexus, Set<Integer>> before = visibility();
             inventory = inventory.with(lu);
             announceInventoryChange(before);
@@ -477,6 +510,8 @@ public final class ScsiTarget implements AutoCloseable {
             Map<Nexus, Set<Integer>> before = visibility();
             lu.retire();
             inventory = inventory.without(lu);
+            // Leaving now (not after the drain) lets an LU of the same name be added back at once.
+            coordinator.leave(lu.stateId());
             announceInventoryChange(before);
         }
         return lu.taskSet().whenEmpty()
@@ -591,7 +626,7 @@ public final class ScsiTarget implements AutoCloseable {
      * are saved), and establish the reset unit attention for every I_T nexus, the issuer's included.
      */
     private CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, SenseReason ua) {
-        return abort(lu.taskSet().select(c -> true)).thenRun(() -> {
+        return abort(lu.taskSet().select(c -> true)).thenCompose(v -> Spc2Reservations.releaseAll(lu)).thenRun(() -> {
             lu.resetModeParameters();
             for (Nexus n : nexuses) {
                 if (lu.visibleTo(n)) {
@@ -676,6 +711,10 @@ public final class ScsiTarget implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing " + lu + " failed", e);
             }
+            coordinator.leave(lu.stateId());
+        }
+        if (ownsCoordinator) {
+            coordinator.close();
         }
     }
 

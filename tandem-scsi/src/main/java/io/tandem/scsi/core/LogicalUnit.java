@@ -1,12 +1,17 @@
 package io.tandem.scsi.core;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LuState;
 import io.tandem.scsi.LunAcl;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.Nexus;
 import io.tandem.storage.BlockDevice;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * One logical unit's state on this node: its device and identity, mode parameters, per-nexus unit
@@ -30,11 +35,15 @@ public final class LogicalUnit {
     private volatile LunAcl acl = LunAcl.EVERYONE;
     /** Set once the LU is being removed: nothing new starts on it. */
     private volatile boolean retired;
+    /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
+    private volatile LuState state;
+    private volatile Coordinator coordinator;
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
         this.device = spec.device();
         this.identity = LuIdentity.derive(targetName, spec.name(), companyId);
+        this.state = LuState.initial(stateId());
     }
 
     public int number() { return spec.number(); }
@@ -91,6 +100,42 @@ public final class LogicalUnit {
 
     public boolean retired() { return retired; }
     public void retire() { retired = true; }
+    /** The LU's key in the coordinator: its NAA designator in hex, the same on every node. */
+    public String stateId() {
+        return HexFormat.of().formatHex(identity.naa());
+    }
+
+    /**
+     * The cluster record (persistent reservations, SPC-2 reservation, ALUA, ...) as this node last
+     * applied it. Never blocks; this is what the precheck and PERSISTENT RESERVE IN read.
+     */
+    public LuState state() {
+        return state;
+    }
+
+    /** Installs a newly applied version (only the coordinator's apply hook calls this). */
+    public void state(LuState applied) {
+        this.state = applied;
+    }
+
+    /** Connects the LU to its coordinator with the record it joined with. */
+    public void bindState(Coordinator coordinator, LuState initial) {
+        this.coordinator = coordinator;
+        this.state = initial;
+    }
+
+    /**
+     * Changes the cluster record through the coordinator (compare-and-set, retried). The future
+     * completes once every node, this one included, has applied the new version; what
+     * {@code change} throws (e.g. a {@link ScsiException}) fails it.
+     */
+    public CompletableFuture<LuState> changeState(UnaryOperator<LuState> change) {
+        Coordinator c = coordinator;
+        if (c == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(this + " has no coordinator"));
+        }
+        return c.update(stateId(), change);
+    }
 
     /** The nexus' queue, created empty the first time the nexus addresses this LU. */
     public UnitAttentionQueue unitAttentions(Nexus nexus) {
