@@ -3,6 +3,8 @@ package io.tandem.scsi;
 import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
+import io.tandem.scsi.alua.AccessStateChanges;
+import io.tandem.scsi.core.AluaState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
@@ -55,6 +57,8 @@ public final class ScsiTarget implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ScsiTarget.class.getName());
     private static final long CLOSE_WAIT_SECONDS = 30;
 
+    /** Reported in REPORT TARGET PORT GROUPS as the time an implicit transition may take. */
+    public static final int DEFAULT_IMPLICIT_TRANSITION_SECONDS = 10;
     /** How long a removed LU's running commands may take to finish before they are aborted. */
     private static final long REMOVAL_DRAIN_SECONDS = 10;
 
@@ -68,6 +72,9 @@ public final class ScsiTarget implements AutoCloseable {
     /** Replaced whole on every change, so the I/O path reads a consistent snapshot without locking. */
     private volatile Inventory inventory;
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
+    /** The cluster's ALUA target port groups (one per node); by default this node's single port. */
+    private volatile List<TargetPortGroup> portGroups = List.of(new TargetPortGroup(1, List.of(1)));
+    private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
     /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
@@ -236,7 +243,7 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
             // 5. ALUA access state of the target port group.
-            checkAccessState(lu, d);
+            checkAccessState(lu, task.nexus(), d);
             // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
             if (lu.reservations().conflicts(task.nexus(), d)) {
                 throw ScsiException.reservationConflict();
@@ -283,24 +290,11 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    private static void checkAccessState(LogicalUnit lu, CommandDescriptor d) {
-        switch (lu.aluaState()) {
-            case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> { }
-            case STANDBY -> {
-                if (!d.has(CommandFlag.ALUA_STANDBY_OK)) {
-                    throw ScsiException.of(SenseReason.TARGET_PORT_IN_STANDBY_STATE);
-                }
-            }
-            case UNAVAILABLE -> {
-                if (!d.has(CommandFlag.ALUA_UNAVAILABLE_OK)) {
-                    throw ScsiException.of(SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE);
-                }
-            }
-            case TRANSITIONING -> {
-                if (!d.has(CommandFlag.ALUA_TRANSITIONING_OK)) {
-                    throw ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION);
-                }
-            }
+    /** The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag. */
+    private static void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
+        AluaState state = lu.accessState(nexus.targetPort().targetPortGroup());
+        if (!state.admits(d)) {
+            throw ScsiException.of(state.refusal());
         }
     }
 
@@ -449,6 +443,49 @@ public final class ScsiTarget implements AutoCloseable {
             abort(lu.taskSet().select(c -> c.nexus().equals(nexus)));
             Spc2Reservations.releaseHeldBy(lu, nexus);
         }
+    }
+
+    // ------------------------------------------------------------------ ALUA
+
+    /**
+     * The target port groups REPORT TARGET PORT GROUPS lists and SET TARGET PORT GROUPS accepts:
+     * one per cluster node, each with that node's relative target port ids. Every fabric port's
+     * {@link TargetPort#targetPortGroup()} must be one of them.
+     */
+    public void targetPortGroups(List<TargetPortGroup> groups) {
+        List<TargetPortGroup> sorted = new ArrayList<>(groups);
+        sorted.sort(Comparator.comparingInt(TargetPortGroup::id));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (sorted.get(i).id() == sorted.get(i - 1).id()) {
+                throw new IllegalArgumentException("target port group " + sorted.get(i).id() + " listed twice");
+            }
+        }
+        this.portGroups = List.copyOf(sorted);
+    }
+
+    public List<TargetPortGroup> targetPortGroups() {
+        return portGroups;
+    }
+
+    /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
+    public void implicitTransitionSeconds(int seconds) {
+        if (seconds < 0 || seconds > 255) {
+            throw new IllegalArgumentException("implicit transition time is 0..255 seconds: " + seconds);
+        }
+        this.implicitTransitionSeconds = seconds;
+    }
+
+    /**
+     * An implicit ALUA transition: the target port group's access state changes for every LU (the
+     * node is being drained, fenced, or brought back). Every nexus that sees an LU gets ASYMMETRIC
+     * ACCESS STATE CHANGED on it; the future completes once every node has applied the change.
+     */
+    public CompletableFuture<Void> changeAccessState(int targetPortGroup, AluaState state) {
+        List<CompletableFuture<?>> changes = new ArrayList<>();
+        for (LogicalUnit lu : inventory.units()) {
+            changes.add(AccessStateChanges.request(lu, Map.of(targetPortGroup, state), null, -1));
+        }
+        return CompletableFuture.allOf(changes.toArray(CompletableFuture[]::new));
     }
 
     // ------------------------------------------------------------------ inventory and LUN masking
@@ -733,6 +770,16 @@ public final class ScsiTarget implements AutoCloseable {
         @Override
         public CommandSet commands() {
             return table;
+        }
+
+        @Override
+        public List<TargetPortGroup> targetPortGroups() {
+            return portGroups;
+        }
+
+        @Override
+        public int implicitTransitionSeconds() {
+            return implicitTransitionSeconds;
         }
 
         @Override

@@ -30,7 +30,8 @@ public final class LogicalUnit {
     private final AtomicReference<ModeParameters> modeParameters = new AtomicReference<>(ModeParameters.DEFAULTS);
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
-    private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
+    /** REPORT TARGET PORT GROUPS STATUS CODE per group: how its state last changed (node-local). */
+    private volatile Map<Integer, Integer> portGroupStatus = Map.of();
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
     private volatile LunAcl acl = LunAcl.EVERYONE;
     /** Set once the LU is being removed: nothing new starts on it. */
@@ -83,8 +84,23 @@ public final class LogicalUnit {
         modeParameters.set(ModeParameters.DEFAULTS);
     }
 
-    public AluaState aluaState() { return aluaState; }
-    public void aluaState(AluaState state) { this.aluaState = state; }
+    /**
+     * The LU's asymmetric access state through a target port group, from the applied cluster
+     * record; a group the record does not name is Active/Optimized (every path active at once).
+     */
+    public AluaState accessState(int targetPortGroup) {
+        var stored = state.portGroupStates().get(targetPortGroup);
+        return stored == null ? AluaState.ACTIVE_OPTIMIZED : AluaState.of(stored);
+    }
+
+    /** REPORT TARGET PORT GROUPS STATUS CODE of a group: 0 none, 1 changed by SET TARGET PORT GROUPS, 2 implicitly. */
+    public int portGroupStatus(int targetPortGroup) {
+        return portGroupStatus.getOrDefault(targetPortGroup, 0);
+    }
+
+    public void portGroupStatus(Map<Integer, Integer> status) {
+        this.portGroupStatus = Map.copyOf(status);
+    }
 
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
