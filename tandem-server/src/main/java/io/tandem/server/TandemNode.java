@@ -5,6 +5,8 @@ import io.tandem.iscsi.IscsiTargetConfig;
 import io.tandem.scsi.LunAcl;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.ScsiTarget;
+import io.tandem.scsi.TargetPortGroup;
+import io.tandem.scsi.core.AluaState;
 import io.tandem.storage.BlockDevice;
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
@@ -31,6 +33,9 @@ import java.util.function.Consumer;
  */
 public final class TandemNode implements AutoCloseable {
 
+    /** This node's relative target port id and ALUA target port group (a cluster gives each node its own). */
+    static final int RELATIVE_TARGET_PORT = 1;
+    static final int TARGET_PORT_GROUP = 1;
     /** Longest a LUN removal waits for its device to drain and close. */
     private static final long REMOVAL_WAIT_SECONDS = 60;
 
@@ -63,9 +68,11 @@ public final class TandemNode implements AutoCloseable {
             for (LunConfig lun : config.luns()) {
                 scsiTarget.changeAcl(lun.number(), LunAcl.only(lun.initiators()));
             }
-            IscsiTargetConfig iscsiConfig = new IscsiTargetConfig(config.targetName(), config.targetAlias(), 1, 1, 1,
-                    config.portals(), 128, config.nopInterval(), config.nopTimeout(), config.chap(), config.mutualChap(),
-                    new HashSet<>(config.initiators()));
+            IscsiTargetConfig iscsiConfig = new IscsiTargetConfig(config.targetName(), config.targetAlias(), 1,
+                    RELATIVE_TARGET_PORT, TARGET_PORT_GROUP, config.portals(), 128, config.nopInterval(),
+                    config.nopTimeout(), config.chap(), config.mutualChap(), new HashSet<>(config.initiators()));
+            // One node, one target port group holding its one target port (REPORT TARGET PORT GROUPS, VPD 83h).
+            scsiTarget.targetPortGroups(List.of(new TargetPortGroup(TARGET_PORT_GROUP, List.of(RELATIVE_TARGET_PORT))));
             IscsiServer iscsi = new IscsiServer(iscsiConfig, scsiTarget, events);
             try {
                 iscsi.start();
@@ -99,6 +106,18 @@ public final class TandemNode implements AutoCloseable {
     /** The configuration as currently applied (LUN changes included). */
     public NodeConfig config() {
         return config;
+    }
+
+    // ------------------------------------------------------------------ ALUA
+
+    /**
+     * An implicit ALUA transition of this node's target port group for every LUN (e.g. Standby or
+     * Unavailable to drain the node before maintenance, Active/Optimized to bring it back). Every
+     * session gets ASYMMETRIC ACCESS STATE CHANGED; returns once the change is applied.
+     */
+    public void changeAccessState(AluaState state) {
+        scsiTarget.changeAccessState(TARGET_PORT_GROUP, state).join();
+        events.accept("target port group " + TARGET_PORT_GROUP + " is now " + state);
     }
 
     // ------------------------------------------------------------------ live LUN changes
