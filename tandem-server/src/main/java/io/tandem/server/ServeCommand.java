@@ -157,9 +157,15 @@ final class ServeCommand implements Callable<Integer> {
      */
     private void installReloadHandler(TandemNode node) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> Thread.ofVirtual().start(() -> reload(node)));
+            var previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+                    signal -> Thread.ofVirtual().start(() -> reload(node)));
+            if (previous == sun.misc.SignalHandler.SIG_IGN) {
+                // Started with SIGHUP ignored (nohup): the JVM keeps ignoring it, as nohup asked.
+                event("SIGHUP is ignored by this process (started under nohup?): configuration reload unavailable");
+            }
         } catch (IllegalArgumentException e) {
-            // no SIGHUP on this platform
+            // No SIGHUP here, or it is ignored (started under nohup): reloading is not available.
+            event("configuration reload on SIGHUP unavailable: " + e.getMessage());
         }
     }
 
