@@ -1,5 +1,7 @@
 package io.tandem.server;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
 import io.tandem.iscsi.IscsiServer;
 import io.tandem.iscsi.IscsiTargetConfig;
 import io.tandem.scsi.LunAcl;
@@ -7,6 +9,7 @@ import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.ScsiTarget;
 import io.tandem.scsi.TargetPortGroup;
 import io.tandem.scsi.core.AluaState;
+import io.tandem.scsi.core.LuIdentity;
 import io.tandem.storage.BlockDevice;
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
@@ -32,6 +35,8 @@ import java.util.function.Consumer;
  * {@link #reconfigure}); initiators learn of it through REPORTED LUNS DATA HAS CHANGED.
  */
 public final class TandemNode implements AutoCloseable {
+    /** Subdirectory of the data directory where the local coordinator keeps LU state (APTPL reservations). */
+    public static final String STATE_DIRECTORY = "state";
 
     /** This node's relative target port id and ALUA target port group (a cluster gives each node its own). */
     static final int RELATIVE_TARGET_PORT = 1;
@@ -40,13 +45,16 @@ public final class TandemNode implements AutoCloseable {
     private static final long REMOVAL_WAIT_SECONDS = 60;
 
     private volatile NodeConfig config;
+    private final Coordinator coordinator;
     private final ScsiTarget scsiTarget;
     private final IscsiServer iscsi;
     private final Consumer<String> events;
     private volatile boolean closed;
 
-    private TandemNode(NodeConfig config, ScsiTarget scsiTarget, IscsiServer iscsi, Consumer<String> events) {
+    private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi,
+                       Consumer<String> events) {
         this.config = config;
+        this.coordinator = coordinator;
         this.scsiTarget = scsiTarget;
         this.iscsi = iscsi;
         this.events = events;
@@ -60,11 +68,12 @@ public final class TandemNode implements AutoCloseable {
     public static TandemNode start(NodeConfig config, Consumer<String> events) throws IOException {
         Files.createDirectories(config.dataDir());
         List<LunSpec> specs = new ArrayList<>();
+        Coordinator coordinator = LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY));
         try {
             for (LunConfig lun : config.luns()) {
                 specs.add(new LunSpec(lun.number(), lun.name(), open(config.dataDir(), lun), lun.readOnly()));
             }
-            ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs);
+            ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             for (LunConfig lun : config.luns()) {
                 scsiTarget.changeAcl(lun.number(), LunAcl.only(lun.initiators()));
             }
@@ -80,8 +89,9 @@ public final class TandemNode implements AutoCloseable {
                 scsiTarget.close();
                 throw e;
             }
-            return new TandemNode(config, scsiTarget, iscsi, events);
+            return new TandemNode(config, coordinator, scsiTarget, iscsi, events);
         } catch (IOException | RuntimeException e) {
+            coordinator.close();
             for (LunSpec spec : specs) {
                 spec.device().close();
             }
@@ -306,5 +316,6 @@ public final class TandemNode implements AutoCloseable {
         closed = true;
         iscsi.shutdown(config.shutdownGrace());
         scsiTarget.close();
+        coordinator.close();
     }
 }
