@@ -24,12 +24,15 @@ import io.tandem.scsi.core.DataOutLength;
 import io.tandem.scsi.pr.PersistentReserveIn;
 import io.tandem.scsi.pr.PersistentReserveOut;
 import io.tandem.scsi.pr.Spc2Reservations;
+import io.tandem.scsi.sbc.GetLbaStatus;
 import io.tandem.scsi.sbc.PreFetch;
 import io.tandem.scsi.sbc.ReadCapacity;
 import io.tandem.scsi.sbc.ReadWrite;
 import io.tandem.scsi.sbc.StartStopUnit;
 import io.tandem.scsi.sbc.SynchronizeCache;
+import io.tandem.scsi.sbc.Unmap;
 import io.tandem.scsi.sbc.Verify;
+import io.tandem.scsi.sbc.WriteSame;
 import io.tandem.scsi.spc.Inquiry;
 import io.tandem.scsi.spc.ModeSelect;
 import io.tandem.scsi.spc.ModeSense;
@@ -59,6 +62,10 @@ final class CommandTable {
     private static final int WRITE_FLAGS = 0x1A;
     /** VERIFY / WRITE AND VERIFY byte 1: DPO, BYTCHK (2 bits). */
     private static final int VERIFY_FLAGS = 0x16;
+    /** WRITE SAME byte 1: UNMAP only (ANCHOR, PBDATA, LBDATA and WRPROTECT are refused). */
+    private static final int WRITE_SAME_10_FLAGS = 0x08;
+    /** WRITE SAME(16) byte 1: UNMAP and NDOB. */
+    private static final int WRITE_SAME_16_FLAGS = 0x09;
 
     /** Commands SPC-4 lets through every persistent and SPC-2 reservation and every ALUA state but Offline. */
     private static final CommandFlag[] ALWAYS = {ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
@@ -215,6 +222,14 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB10)
                     .flags(MEDIUM_ACCESS).timeouts(0, 60)
                     .handler(SynchronizeCache::execute),
+            command(0x41, "WRITE SAME(10)").usage(WRITE_SAME_10_FLAGS, ALL, ALL, ALL, ALL, GROUP, ALL, ALL, 0)
+                    .blocks(BlockAddressing.CDB10).dataOut(WriteSame::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(WriteSame::execute),
+            command(0x42, "UNMAP").usage(0, 0, 0, 0, 0, GROUP, ALL, ALL, 0)
+                    .dataOut(Unmap::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(Unmap::execute),
             command(0x88, "READ(16)").usage(READ_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, GROUP, 0).dataIn()
                     .blocks(BlockAddressing.CDB16)
@@ -245,10 +260,19 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB16)
                     .flags(MEDIUM_ACCESS).timeouts(0, 60)
                     .handler(SynchronizeCache::execute),
+            command(0x93, "WRITE SAME(16)").usage(WRITE_SAME_16_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            ALL, ALL, ALL, ALL, GROUP, 0)
+                    .blocks(BlockAddressing.CDB16).dataOut(WriteSame::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(WriteSame::execute),
             serviceAction(0x9E, 0x10, "READ CAPACITY(16)").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, 0x01, 0).dataIn()
                     .flags(MEDIUM_ACCESS, ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(ReadCapacity::execute16),
+            serviceAction(0x9E, 0x12, "GET LBA STATUS").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
+                    .handler(GetLbaStatus::execute),
             command(0xA8, "READ(12)").usage(READ_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, GROUP, 0).dataIn()
                     .blocks(BlockAddressing.CDB12)
                     .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)

@@ -1,14 +1,26 @@
 package io.tandem.storage;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** A volatile block device in heap memory, for tests and scratch LUNs. Thread-safe. */
+/**
+ * A volatile block device in heap memory, for tests and scratch LUNs. Thread-safe.
+ *
+ * <p>Thin provisioned in the bookkeeping sense: the heap array is allocated up front, but a bitmap
+ * records which blocks are deallocated (all of them, initially), so provisioning status behaves
+ * like a sparse file's. Writing a block maps it; deallocating zeroes it and unmaps it.
+ */
 public final class MemoryBlockDevice implements BlockDevice {
 
     private final int blockSize;
     private final long blockCount;
     private final byte[] data;
+    /** Set bit = deallocated block. Guarded by itself. */
+    private final BitSet deallocated;
     private volatile boolean closed;
 
     public MemoryBlockDevice(int blockSize, long blockCount) {
@@ -20,6 +32,8 @@ public final class MemoryBlockDevice implements BlockDevice {
         this.blockSize = blockSize;
         this.blockCount = blockCount;
         this.data = new byte[(int) bytes];
+        this.deallocated = new BitSet((int) blockCount);
+        deallocated.set(0, (int) blockCount);
     }
 
     @Override public int blockSize() { return blockSize; }
@@ -40,9 +54,60 @@ public final class MemoryBlockDevice implements BlockDevice {
     @Override
     public CompletableFuture<Void> write(long lba, ByteBuffer src, boolean forceUnitAccess) {
         try {
-            int offset = checkedOffset(lba, src.remaining());
-            src.get(data, offset, src.remaining());
+            int length = src.remaining();
+            int offset = checkedOffset(lba, length);
+            src.get(data, offset, length);
+            synchronized (deallocated) {
+                deallocated.clear((int) lba, (int) lba + length / blockSize);
+            }
             return CompletableFuture.completedFuture(null);
+        } catch (StorageException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public boolean thinProvisioned() {
+        return true;
+    }
+
+    @Override
+    public CompletableFuture<Void> deallocate(long lba, long blocks, boolean forceUnitAccess) {
+        try {
+            checkOpen();
+            BlockSizes.checkBlocks(lba, blocks, blockCount);
+            int from = (int) lba;
+            int to = (int) (lba + blocks);
+            synchronized (deallocated) {
+                Arrays.fill(data, from * blockSize, to * blockSize, (byte) 0);
+                deallocated.set(from, to);
+            }
+            return CompletableFuture.completedFuture(null);
+        } catch (StorageException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<List<ProvisioningExtent>> provisioningStatus(long lba, int maxExtents) {
+        try {
+            checkOpen();
+            BlockSizes.checkBlocks(lba, 1, blockCount);
+            List<ProvisioningExtent> extents = new ArrayList<>();
+            int end = (int) blockCount;
+            synchronized (deallocated) {
+                for (int at = (int) lba; at < end && extents.size() < Math.max(1, maxExtents); ) {
+                    boolean free = deallocated.get(at);
+                    int next = free ? deallocated.nextClearBit(at) : deallocated.nextSetBit(at);
+                    if (next < 0 || next > end) {
+                        next = end;
+                    }
+                    extents.add(new ProvisioningExtent(at, next - at,
+                            free ? ProvisioningExtent.State.DEALLOCATED : ProvisioningExtent.State.MAPPED));
+                    at = next;
+                }
+            }
+            return CompletableFuture.completedFuture(List.copyOf(extents));
         } catch (StorageException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -59,10 +124,14 @@ public final class MemoryBlockDevice implements BlockDevice {
         closed = true;
     }
 
-    private int checkedOffset(long lba, int length) {
+    private void checkOpen() {
         if (closed) {
             throw new StorageException(StorageException.Kind.CLOSED, "memory device is closed");
         }
+    }
+
+    private int checkedOffset(long lba, int length) {
+        checkOpen();
         BlockSizes.checkRange(lba, length, blockSize, blockCount);
         return (int) (lba * blockSize);
     }

@@ -19,8 +19,8 @@ import java.util.function.UnaryOperator;
  */
 public final class LogicalUnit {
 
-    /** Logical blocks reported per physical block are derived from this (SBC LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT). */
-    public static final int PHYSICAL_BLOCK_BYTES = 4096;
+    /** The unit file systems and the page cache work in: the OPTIMAL TRANSFER LENGTH GRANULARITY hint. */
+    public static final int PAGE_BYTES = 4096;
     /** Largest transfer one command may ask for (Block Limits MAXIMUM TRANSFER LENGTH), in bytes. */
     public static final int MAX_TRANSFER_BYTES = 8 * 1024 * 1024;
 
@@ -61,10 +61,21 @@ public final class LogicalUnit {
         return spec.readOnly() || device.readOnly();
     }
 
-    /** log2(physical block / logical block), 0 when the logical block is already the physical size. */
+    /**
+     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 0, one logical block per physical block, as
+     * file-backed targets (LIO fileio, tgt) report. A file has no physical block the initiator must
+     * align to (the page cache absorbs sub-page writes), and the unit in which space is given back
+     * is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A larger exponent would also
+     * fail libiscsi's GetLBAStatus.UnmapSingle, whose second half expects a GET LBA STATUS at LBA
+     * i+1 to answer with a first descriptor at i+LBPPB, where SBC-4 requires the requested LBA.
+     */
     public int logicalBlocksPerPhysicalExponent() {
-        int ratio = Math.max(1, PHYSICAL_BLOCK_BYTES / blockSize());
-        return Integer.numberOfTrailingZeros(ratio);
+        return 0;
+    }
+
+    /** OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: a page. */
+    public int optimalTransferGranularityBlocks() {
+        return Math.max(1, PAGE_BYTES / blockSize());
     }
 
     public long maxTransferBlocks() {

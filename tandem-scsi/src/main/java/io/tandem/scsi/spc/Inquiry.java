@@ -7,6 +7,7 @@ import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseReason;
+import io.tandem.scsi.sbc.LogicalBlockProvisioning;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -64,7 +65,7 @@ public final class Inquiry {
             case PAGE_EXTENDED_INQUIRY -> extendedInquiry();
             case PAGE_BLOCK_LIMITS -> blockLimits(lu);
             case PAGE_BLOCK_DEVICE_CHARACTERISTICS -> blockDeviceCharacteristics();
-            case PAGE_LOGICAL_BLOCK_PROVISIONING -> logicalBlockProvisioning();
+            case PAGE_LOGICAL_BLOCK_PROVISIONING -> LogicalBlockProvisioning.vpdPage(lu);
             default -> throw ScsiException.invalidCdbField(2, 7);
         };
         return c.dataIn(data, allocation);
@@ -162,9 +163,9 @@ public final class Inquiry {
 
     static byte[] blockLimits(LogicalUnit lu) {
         byte[] d = header(PAGE_BLOCK_LIMITS, 0x3C);
-        Bytes.putShort(d, 6, 1 << lu.logicalBlocksPerPhysicalExponent()); // OPTIMAL TRANSFER LENGTH GRANULARITY
+        Bytes.putShort(d, 6, lu.optimalTransferGranularityBlocks());     // OPTIMAL TRANSFER LENGTH GRANULARITY
         Bytes.putInt(d, 8, lu.maxTransferBlocks());                     // MAXIMUM TRANSFER LENGTH
-        // UNMAP, WRITE SAME and atomic-write limits stay 0 until those commands exist.
+        LogicalBlockProvisioning.fillBlockLimits(d, lu);                 // UNMAP and WRITE SAME limits
         return d;
     }
 
@@ -172,10 +173,5 @@ public final class Inquiry {
         byte[] d = header(PAGE_BLOCK_DEVICE_CHARACTERISTICS, 0x3C);
         Bytes.putShort(d, 4, 0x0001); // MEDIUM ROTATION RATE: non-rotating medium
         return d;
-    }
-
-    static byte[] logicalBlockProvisioning() {
-        // Fully provisioned: no UNMAP/WRITE SAME unmapping, provisioning type 000b.
-        return header(PAGE_LOGICAL_BLOCK_PROVISIONING, 4);
     }
 }
