@@ -35,6 +35,12 @@ public record IscsiTargetConfig(String targetName, String targetAlias, int porta
         allowedInitiators = Set.copyOf(allowedInitiators == null ? Set.of() : allowedInitiators);
     }
 
+    /** Whether this initiator may log in (and so learn of the target in SendTargets). */
+    public boolean admits(String initiatorName) {
+        return allowedInitiators.isEmpty()
+                || allowedInitiators.stream().anyMatch(name -> name.equalsIgnoreCase(initiatorName));
+    }
+
     /** A target any initiator may log in to. */
     public IscsiTargetConfig(String targetName, String targetAlias, int portalGroupTag, int relativeTargetPortId,
                              int targetPortGroup, List<InetSocketAddress> portals, int commandWindow,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tandem.it.initiator.Cdbs;
+import io.tandem.it.initiator.DiscoveredTarget;
 import io.tandem.it.initiator.IscsiSession;
 import io.tandem.it.initiator.LoginException;
 import io.tandem.it.initiator.LoginOptions;
@@ -127,11 +128,14 @@ class TandemLunMaskingTest {
     }
 
     @Test
-    void anInitiatorOffTheTargetListCannotLogIn() {
+    void anInitiatorOffTheTargetListCannotLogInNorDiscoverTheTarget() throws IOException {
         assertThatThrownBy(() -> login(CAROL)).isInstanceOfSatisfying(LoginException.class, e -> {
             assertThat(e.statusClass()).as("initiator error").isEqualTo(0x02);
             assertThat(e.statusDetail()).as("authorization failure").isEqualTo(0x02);
         });
+        assertThat(IscsiSession.discover(node.portal(), LoginOptions.discovery().initiatorName(CAROL))).isEmpty();
+        assertThat(IscsiSession.discover(node.portal(), LoginOptions.discovery().initiatorName(ALICE)))
+                .extracting(DiscoveredTarget::name).containsExactly(node.targetName());
     }
 
     @Test
