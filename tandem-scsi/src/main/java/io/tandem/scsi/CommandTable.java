@@ -4,6 +4,7 @@ import static io.tandem.scsi.core.CommandDescriptor.command;
 import static io.tandem.scsi.core.CommandDescriptor.serviceAction;
 import static io.tandem.scsi.core.CommandFlag.ALLOWED_UNDER_SPC2_RESERVATION;
 import static io.tandem.scsi.core.CommandFlag.ALLOWED_WITHOUT_LUN;
+import static io.tandem.scsi.core.CommandFlag.ALUA_OFFLINE_OK;
 import static io.tandem.scsi.core.CommandFlag.ALUA_STANDBY_OK;
 import static io.tandem.scsi.core.CommandFlag.ALUA_TRANSITIONING_OK;
 import static io.tandem.scsi.core.CommandFlag.ALUA_UNAVAILABLE_OK;
@@ -14,6 +15,8 @@ import static io.tandem.scsi.core.CommandFlag.TRANSFER_LIMITED;
 import static io.tandem.scsi.core.CommandFlag.UA_EXEMPT;
 import static io.tandem.scsi.core.CommandFlag.WRITES_MEDIUM;
 
+import io.tandem.scsi.alua.ReportTargetPortGroups;
+import io.tandem.scsi.alua.SetTargetPortGroups;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.CommandFlag;
 import io.tandem.scsi.core.CommandSet;
@@ -65,7 +68,7 @@ final class CommandTable {
     /** WRITE SAME(16) byte 1: UNMAP and NDOB. */
     private static final int WRITE_SAME_16_FLAGS = 0x09;
 
-    /** Commands SPC-4 lets through every persistent and SPC-2 reservation and every ALUA state. */
+    /** Commands SPC-4 lets through every persistent and SPC-2 reservation and every ALUA state but Offline. */
     private static final CommandFlag[] ALWAYS = {ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
             PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS, ALLOWED_UNDER_SPC2_RESERVATION};
 
@@ -86,10 +89,10 @@ final class CommandTable {
                     .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(TestUnitReady::execute),
             command(0x03, "REQUEST SENSE").usage(0x01, 0, 0, ALL, 0).dataIn()
-                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT)
+                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK)
                     .handler(RequestSense::execute),
             command(0x12, "INQUIRY").usage(0x01, ALL, ALL, ALL, 0).dataIn()
-                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT)
+                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK)
                     .handler(Inquiry::execute),
             command(0x15, "MODE SELECT(6)").usage(0x11, 0, 0, ALL, 0)
                     .dataOut((cdb, lu, blocks) -> ModeSelect.dataOut6(cdb))
@@ -106,7 +109,7 @@ final class CommandTable {
                     .flags(ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
                     .handler(ModeSense::execute10),
             command(0xA0, "REPORT LUNS").usage(0, ALL, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
-                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT)
+                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK)
                     .handler(ReportLuns::execute),
             serviceAction(0xA3, 0x0C, "REPORT SUPPORTED OPERATION CODES")
                     .usage(0x1F, 0x87, ALL, ALL, ALL, ALL, ALL, ALL, ALL, 0, 0).dataIn()
@@ -119,6 +122,18 @@ final class CommandTable {
                     .flags(ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK, ALUA_TRANSITIONING_OK,
                             PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, ALLOWED_UNDER_SPC2_RESERVATION)
                     .handler(ReportSupportedTaskManagementFunctions::execute),
+            // ALUA (see alua/): byte 1 of REPORT TARGET PORT GROUPS carries PARAMETER DATA FORMAT
+            // above the service action. Standby, Unavailable and Transitioning allow the report;
+            // Standby and Unavailable the change. SET TARGET PORT GROUPS conflicts with reservations.
+            serviceAction(0xA3, 0x0A, "REPORT TARGET PORT GROUPS")
+                    .usage(0xFF, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(ALWAYS)
+                    .handler(ReportTargetPortGroups::execute),
+            serviceAction(0xA4, 0x0A, "SET TARGET PORT GROUPS")
+                    .usage(0x1F, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0)
+                    .dataOut((cdb, lu, blocks) -> SetTargetPortGroups.dataOut(cdb))
+                    .flags(ALUA_STANDBY_OK, ALUA_UNAVAILABLE_OK)
+                    .handler(SetTargetPortGroups::execute),
 
             // ---- reservations: SPC-4 persistent reservations, SPC-2 RESERVE/RELEASE (see pr/)
             serviceAction(0x5E, 0x00, "PERSISTENT RESERVE IN(READ KEYS)").usage(PRIN_USAGE).dataIn()
@@ -181,7 +196,8 @@ final class CommandTable {
             command(0x1B, "START STOP UNIT").usage(0x01, 0, 0x0F, 0xF7, 0)
                     .handler(StartStopUnit::execute),
             command(0x25, "READ CAPACITY(10)").usage(0, ALL, ALL, ALL, ALL, 0, 0, 0x01, 0).dataIn()
-                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    // SBC-3 adds READ CAPACITY to what the ALUA Standby state serves.
+                    .flags(MEDIUM_ACCESS, ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(ReadCapacity::execute10),
             command(0x28, "READ(10)").usage(READ_FLAGS, ALL, ALL, ALL, ALL, GROUP, ALL, ALL, 0).dataIn()
                     .blocks(BlockAddressing.CDB10)
@@ -255,7 +271,7 @@ final class CommandTable {
                     .handler(WriteSame::execute),
             serviceAction(0x9E, 0x10, "READ CAPACITY(16)").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, 0x01, 0).dataIn()
-                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .flags(MEDIUM_ACCESS, ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(ReadCapacity::execute16),
             serviceAction(0x9E, 0x12, "GET LBA STATUS").usage(0x1F, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, 0, 0).dataIn()

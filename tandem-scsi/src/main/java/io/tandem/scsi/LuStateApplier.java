@@ -5,6 +5,7 @@ import io.tandem.cluster.LuStateWatcher;
 import io.tandem.cluster.NexusId;
 import io.tandem.cluster.Notice;
 import io.tandem.cluster.Transition;
+import io.tandem.scsi.alua.AccessStateChanges;
 import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.SenseReason;
@@ -46,6 +47,7 @@ final class LuStateApplier implements LuStateWatcher {
     @Override
     public CompletionStage<Void> apply(LuState previous, LuState next) {
         lu.state(next);
+        AccessStateChanges.applied(lu, previous, next, nexuses.get());
         Transition t = next.transition();
         if (t.notices().isEmpty()) {
             return CompletableFuture.completedFuture(null);

@@ -3,6 +3,8 @@ package io.tandem.scsi;
 import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
+import io.tandem.scsi.alua.AccessStateChanges;
+import io.tandem.scsi.core.AluaState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
@@ -28,6 +30,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -58,13 +61,24 @@ public final class ScsiTarget implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ScsiTarget.class.getName());
     private static final long CLOSE_WAIT_SECONDS = 30;
 
+    /** Reported in REPORT TARGET PORT GROUPS as the time an implicit transition may take. */
+    public static final int DEFAULT_IMPLICIT_TRANSITION_SECONDS = 10;
+    /** How long a removed LU's running commands may take to finish before they are aborted. */
+    private static final long REMOVAL_DRAIN_SECONDS = 10;
+
     private final String targetName;
     /** Keeps each LU's cluster record (reservations, ...); this target's LUs have joined it. */
     private final Coordinator coordinator;
     private final boolean ownsCoordinator;
-    private final List<LogicalUnit> units;
-    private final Map<Integer, LogicalUnit> byNumber = new HashMap<>();
+    private final int ieeeCompanyId;
+    /** Serializes inventory and ACL changes; the I/O path never takes it. */
+    private final Object inventoryLock = new Object();
+    /** Replaced whole on every change, so the I/O path reads a consistent snapshot without locking. */
+    private volatile Inventory inventory;
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
+    /** The cluster's ALUA target port groups (one per node); by default this node's single port. */
+    private volatile List<TargetPortGroup> portGroups = List.of(new TargetPortGroup(1, List.of(1)));
+    private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
     /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
@@ -93,17 +107,40 @@ public final class ScsiTarget implements AutoCloseable {
         this.targetName = Objects.requireNonNull(targetName, "targetName");
         this.ownsCoordinator = coordinator == null;
         this.coordinator = coordinator != null ? coordinator : LocalCoordinator.inMemory();
-        List<LogicalUnit> list = new ArrayList<>();
+        this.ieeeCompanyId = ieeeCompanyId;
+        Inventory initial = Inventory.EMPTY;
         for (LunSpec spec : luns) {
-            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
-            if (byNumber.putIfAbsent(spec.number(), lu) != null) {
+            if (initial.byNumber().containsKey(spec.number())) {
                 throw new IllegalArgumentException("LUN " + spec.number() + " configured twice");
             }
-            list.add(lu);
+            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
             attachState(lu);
+            initial = initial.with(lu);
         }
-        list.sort(Comparator.comparingInt(LogicalUnit::number));
-        this.units = List.copyOf(list);
+        this.inventory = initial;
+    }
+
+    /** The logical units by number, and in LUN order. Immutable. */
+    private record Inventory(Map<Integer, LogicalUnit> byNumber, List<LogicalUnit> units) {
+        static final Inventory EMPTY = new Inventory(Map.of(), List.of());
+
+        Inventory with(LogicalUnit lu) {
+            Map<Integer, LogicalUnit> map = new HashMap<>(byNumber);
+            map.put(lu.number(), lu);
+            return of(map);
+        }
+
+        Inventory without(LogicalUnit lu) {
+            Map<Integer, LogicalUnit> map = new HashMap<>(byNumber);
+            map.remove(lu.number(), lu);
+            return of(map);
+        }
+
+        private static Inventory of(Map<Integer, LogicalUnit> map) {
+            List<LogicalUnit> list = new ArrayList<>(map.values());
+            list.sort(Comparator.comparingInt(LogicalUnit::number));
+            return new Inventory(Map.copyOf(map), List.copyOf(list));
+        }
     }
 
     public String targetName() {
@@ -124,17 +161,19 @@ public final class ScsiTarget implements AutoCloseable {
 
     /** The logical unit with this number, or null (for the iSCSI layer and management). */
     public LogicalUnit logicalUnit(int number) {
-        return byNumber.get(number);
+        return inventory.byNumber().get(number);
     }
 
+    /** Every logical unit, in LUN order, whoever may see it. */
     public List<LogicalUnit> logicalUnits() {
-        return units;
+        return inventory.units();
     }
 
-    /** The LU a nexus addresses with this 8-byte LUN field, or null if there is none. */
+    /** The LU a nexus addresses with this 8-byte LUN field, or null if none exists for that nexus (masked ones included). */
     private LogicalUnit lookup(Nexus nexus, long lunField) {
         int number = LunAddress.decode(lunField);
-        return number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
+        LogicalUnit lu = number == LunAddress.UNADDRESSABLE ? null : inventory.byNumber().get(number);
+        return lu != null && lu.visibleTo(nexus) ? lu : null;
     }
 
     /**
@@ -143,9 +182,9 @@ public final class ScsiTarget implements AutoCloseable {
      * one LU use {@link LogicalUnit#establishForAll}; for one nexus {@link LogicalUnit#establish}.
      */
     public void establishUnitAttention(SenseReason reason, Nexus except) {
-        for (LogicalUnit lu : units) {
+        for (LogicalUnit lu : inventory.units()) {
             for (Nexus n : nexuses) {
-                if (!n.equals(except)) {
+                if (!n.equals(except) && lu.visibleTo(n)) {
                     lu.establish(n, reason);
                 }
             }
@@ -158,8 +197,7 @@ public final class ScsiTarget implements AutoCloseable {
     public void submit(ScsiTask task) {
         LogicalUnit lu = null;
         try {
-            int number = LunAddress.decode(task.lun());
-            lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
+            lu = lookup(task.nexus(), task.lun());
             Command command = precheck(task, lu);
             if (!begin()) {
                 // Shutting down: BUSY makes the initiator retry, on another path if it has one.
@@ -255,7 +293,7 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
             // 5. ALUA access state of the target port group.
-            checkAccessState(lu, d);
+            checkAccessState(lu, task.nexus(), d);
             // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
             if (lu.reservations().conflicts(task.nexus(), d)) {
                 throw ScsiException.reservationConflict();
@@ -302,24 +340,11 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    private static void checkAccessState(LogicalUnit lu, CommandDescriptor d) {
-        switch (lu.aluaState()) {
-            case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> { }
-            case STANDBY -> {
-                if (!d.has(CommandFlag.ALUA_STANDBY_OK)) {
-                    throw ScsiException.of(SenseReason.TARGET_PORT_IN_STANDBY_STATE);
-                }
-            }
-            case UNAVAILABLE -> {
-                if (!d.has(CommandFlag.ALUA_UNAVAILABLE_OK)) {
-                    throw ScsiException.of(SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE);
-                }
-            }
-            case TRANSITIONING -> {
-                if (!d.has(CommandFlag.ALUA_TRANSITIONING_OK)) {
-                    throw ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION);
-                }
-            }
+    /** The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag. */
+    private static void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
+        AluaState state = lu.accessState(nexus.targetPort().targetPortGroup());
+        if (!state.admits(d)) {
+            throw ScsiException.of(state.refusal());
         }
     }
 
@@ -327,6 +352,11 @@ public final class ScsiTarget implements AutoCloseable {
     private void run(Command c) {
         if (c.isAborted()) {
             return; // the abort engine reports it
+        }
+        if (c.lu() != null && c.lu().retired()) {
+            // Admitted just as its LU was removed: nothing starts on a removed LU.
+            finish(c, null, ScsiException.of(SenseReason.LOGICAL_UNIT_NOT_SUPPORTED));
+            return;
         }
         ScsiTask task = c.task();
         CompletableFuture<ScsiResponse> result;
@@ -440,19 +470,188 @@ public final class ScsiTarget implements AutoCloseable {
 
     /** A new I_T nexus exists (login): its power-on/reset unit attention is established. */
     public void nexusAdded(Nexus nexus) {
-        nexuses.add(nexus);
-        for (LogicalUnit lu : units) {
-            lu.unitAttentions(nexus).establish(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+        synchronized (inventoryLock) {
+            nexuses.add(nexus);
+            for (LogicalUnit lu : inventory.units()) {
+                if (lu.visibleTo(nexus)) {
+                    lu.unitAttentions(nexus).establish(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+                }
+            }
         }
     }
 
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
     public void nexusRemoved(Nexus nexus) {
-        nexuses.remove(nexus);
+        List<LogicalUnit> units;
+        synchronized (inventoryLock) {
+            nexuses.remove(nexus);
+            units = inventory.units();
+            for (LogicalUnit lu : units) {
+                lu.forgetNexus(nexus);
+            }
+        }
         taskManager.nexusLost(nexus);
         for (LogicalUnit lu : units) {
-            lu.forgetNexus(nexus);
             Spc2Reservations.releaseHeldBy(lu, nexus);
+        }
+    }
+
+    // ------------------------------------------------------------------ ALUA
+
+    /**
+     * The target port groups REPORT TARGET PORT GROUPS lists and SET TARGET PORT GROUPS accepts:
+     * one per cluster node, each with that node's relative target port ids. Every fabric port's
+     * {@link TargetPort#targetPortGroup()} must be one of them.
+     */
+    public void targetPortGroups(List<TargetPortGroup> groups) {
+        List<TargetPortGroup> sorted = new ArrayList<>(groups);
+        sorted.sort(Comparator.comparingInt(TargetPortGroup::id));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (sorted.get(i).id() == sorted.get(i - 1).id()) {
+                throw new IllegalArgumentException("target port group " + sorted.get(i).id() + " listed twice");
+            }
+        }
+        this.portGroups = List.copyOf(sorted);
+    }
+
+    public List<TargetPortGroup> targetPortGroups() {
+        return portGroups;
+    }
+
+    /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
+    public void implicitTransitionSeconds(int seconds) {
+        if (seconds < 0 || seconds > 255) {
+            throw new IllegalArgumentException("implicit transition time is 0..255 seconds: " + seconds);
+        }
+        this.implicitTransitionSeconds = seconds;
+    }
+
+    /**
+     * An implicit ALUA transition: the target port group's access state changes for every LU (the
+     * node is being drained, fenced, or brought back). Every nexus that sees an LU gets ASYMMETRIC
+     * ACCESS STATE CHANGED on it; the future completes once every node has applied the change.
+     */
+    public CompletableFuture<Void> changeAccessState(int targetPortGroup, AluaState state) {
+        List<CompletableFuture<?>> changes = new ArrayList<>();
+        for (LogicalUnit lu : inventory.units()) {
+            changes.add(AccessStateChanges.request(lu, Map.of(targetPortGroup, state), null, -1));
+        }
+        return CompletableFuture.allOf(changes.toArray(CompletableFuture[]::new));
+    }
+
+    // ------------------------------------------------------------------ inventory and LUN masking
+
+    /**
+     * Exports another logical unit while sessions run. Every nexus that sees it gets REPORTED LUNS
+     * DATA HAS CHANGED on each LU it sees, the new one included.
+     *
+     * @throws IllegalArgumentException if the LUN number is taken
+     */
+    public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl) {
+        synchronized (inventoryLock) {
+            if (inventory.byNumber().containsKey(spec.number())) {
+                throw new IllegalArgumentException("LUN " + spec.number() + " already exists");
+            }
+            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
+            lu.acl(acl);
+            attachState(lu);
+            Map<Nexus, Set<Integer>> before = visibility();
+            inventory = inventory.with(lu);
+            announceInventoryChange(before);
+            return lu;
+        }
+    }
+
+    /**
+     * Changes which initiators see a LU. Nexuses that gain or lose it get REPORTED LUNS DATA HAS
+     * CHANGED; commands a nexus that loses it already had running finish normally.
+     *
+     * @throws IllegalArgumentException if there is no such LUN
+     */
+    public void changeAcl(int number, LunAcl acl) {
+        synchronized (inventoryLock) {
+            LogicalUnit lu = existing(number);
+            Map<Nexus, Set<Integer>> before = visibility();
+            lu.acl(acl);
+            for (Nexus n : nexuses) {
+                if (!lu.visibleTo(n)) {
+                    lu.forgetNexus(n); // a later grant starts from a clean queue
+                }
+            }
+            announceInventoryChange(before);
+        }
+    }
+
+    /**
+     * Stops exporting a LU. From the moment this returns the LU does not exist for any nexus (and
+     * affected nexuses have REPORTED LUNS DATA HAS CHANGED pending); commands already running on it
+     * finish, queued ones are refused with LOGICAL UNIT NOT SUPPORTED, and whatever is still live
+     * after {@value #REMOVAL_DRAIN_SECONDS} s is aborted. The future completes once the LU's device
+     * has been flushed and closed.
+     *
+     * @throws IllegalArgumentException if there is no such LUN
+     */
+    public CompletableFuture<Void> removeLogicalUnit(int number) {
+        LogicalUnit lu;
+        synchronized (inventoryLock) {
+            lu = existing(number);
+            Map<Nexus, Set<Integer>> before = visibility();
+            lu.retire();
+            inventory = inventory.without(lu);
+            // Leaving now (not after the drain) lets an LU of the same name be added back at once.
+            coordinator.leave(lu.stateId());
+            announceInventoryChange(before);
+        }
+        return lu.taskSet().whenEmpty()
+                .completeOnTimeout(null, REMOVAL_DRAIN_SECONDS, TimeUnit.SECONDS)
+                .thenCompose(v -> taskManager.abort(lu, lu.taskSet().select(c -> true), (Nexus) null, null))
+                .thenCompose(v -> lu.device().flush())
+                .handle((v, error) -> {
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, "flushing removed " + lu + " failed: " + error.getMessage());
+                    }
+                    lu.device().close();
+                    return null;
+                });
+    }
+
+    private LogicalUnit existing(int number) {
+        LogicalUnit lu = inventory.byNumber().get(number);
+        if (lu == null) {
+            throw new IllegalArgumentException("no LUN " + number);
+        }
+        return lu;
+    }
+
+    /** For every nexus, the LUN numbers it sees. Called holding the inventory lock. */
+    private Map<Nexus, Set<Integer>> visibility() {
+        Map<Nexus, Set<Integer>> seen = new HashMap<>();
+        for (Nexus n : nexuses) {
+            Set<Integer> luns = new HashSet<>();
+            for (LogicalUnit lu : inventory.units()) {
+                if (lu.visibleTo(n)) {
+                    luns.add(lu.number());
+                }
+            }
+            seen.put(n, luns);
+        }
+        return seen;
+    }
+
+    /**
+     * SPC-4: a changed logical unit inventory is reported to every I_T nexus it changed for, as
+     * REPORTED LUNS DATA HAS CHANGED on each LU that nexus now sees (whichever one it addresses next
+     * tells it to rescan). Called holding the inventory lock.
+     */
+    private void announceInventoryChange(Map<Nexus, Set<Integer>> before) {
+        for (Map.Entry<Nexus, Set<Integer>> now : visibility().entrySet()) {
+            if (now.getValue().equals(before.get(now.getKey()))) {
+                continue;
+            }
+            for (int number : now.getValue()) {
+                inventory.byNumber().get(number).unitAttentions(now.getKey())
+                        .establish(SenseReason.UA_REPORTED_LUNS_DATA_CHANGED);
+            }
         }
     }
 
@@ -500,7 +699,7 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
         }
-        for (LogicalUnit lu : units) {
+        for (LogicalUnit lu : inventory.units()) {
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
@@ -531,12 +730,22 @@ public final class ScsiTarget implements AutoCloseable {
 
         @Override
         public List<LogicalUnit> logicalUnits() {
-            return units;
+            return inventory.units();
         }
 
         @Override
         public CommandSet commands() {
             return table;
+        }
+
+        @Override
+        public List<TargetPortGroup> targetPortGroups() {
+            return portGroups;
+        }
+
+        @Override
+        public int implicitTransitionSeconds() {
+            return implicitTransitionSeconds;
         }
 
         @Override

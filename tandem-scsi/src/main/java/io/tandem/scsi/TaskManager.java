@@ -107,7 +107,9 @@ final class TaskManager {
                 .thenRun(() -> {
             lu.resetModeParameters();
             for (Nexus n : nexuses.get()) {
-                lu.unitAttentions(n);
+                if (lu.visibleTo(n)) {
+                    lu.unitAttentions(n);
+                }
             }
             lu.establishForAll(ua, null);
         });

@@ -66,6 +66,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         installSignalHandlers(stop);
         TandemNode node = TandemNode.start(nodeConfig, ServeCommand::event);
+        installReloadHandler(node);
         System.out.println("target: " + node.targetName());
         for (LunConfig lun : nodeConfig.luns()) {
             System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
@@ -148,6 +149,39 @@ final class ServeCommand implements Callable<Integer> {
             builder.nop(Duration.ofSeconds(interval), Duration.ofSeconds(timeout));
         }
         return builder.build();
+    }
+
+    /**
+     * SIGHUP re-reads the configuration file and applies what can change live: LUNs added or
+     * removed and LUN initiator lists (one log line per change). A bad file changes nothing.
+     */
+    private void installReloadHandler(TandemNode node) {
+        try {
+            var previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+                    signal -> Thread.ofVirtual().start(() -> reload(node)));
+            if (previous == sun.misc.SignalHandler.SIG_IGN) {
+                // Started with SIGHUP ignored (nohup): the JVM keeps ignoring it, as nohup asked.
+                event("SIGHUP is ignored by this process (started under nohup?): configuration reload unavailable");
+            }
+        } catch (IllegalArgumentException e) {
+            // No SIGHUP here, or it is ignored (started under nohup): reloading is not available.
+            event("configuration reload on SIGHUP unavailable: " + e.getMessage());
+        }
+    }
+
+    void reload(TandemNode node) {
+        if (config == null) {
+            event("SIGHUP: nothing to reload (started without --config)");
+            return;
+        }
+        event("SIGHUP: reloading " + config);
+        try {
+            node.reconfigure(buildConfig());
+        } catch (ConfigException e) {
+            event("reload refused, bad configuration: " + e.getMessage());
+        } catch (RuntimeException e) {
+            event("reload failed: " + e);
+        }
     }
 
     private static void installSignalHandlers(CountDownLatch stop) {

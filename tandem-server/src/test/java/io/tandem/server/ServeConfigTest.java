@@ -105,6 +105,28 @@ class ServeConfigTest {
         assertThat(yamlError("portals: 3260")).isEqualTo("portals");
         assertThat(yamlError("luns: [ { number: 0, size: 1G } ]\nextra: 1")).isEqualTo("extra");
         assertThat(yamlError("target: [unclosed")).isEqualTo("--config");
+        assertThat(yamlError("luns: [ { number: 0, initiators: [iqn.2025-01.org.example:a, not-a-name] } ]"))
+                .isEqualTo("luns[0].initiators[1]");
+        assertThat(yamlError("luns: [ { number: 0, initiators: [] } ]")).isEqualTo("luns[0].initiators");
+        assertThat(yamlError("luns: [ { number: 0, initiators: iqn.2025-01.org.example:a } ]")).isEqualTo("luns[0].initiators");
+        assertThat(yamlError("luns: [ { number: 0 }, { number: 1, initiators: [iqn.2025-01.org.example:a, IQN.2025-01.org.example:A] } ]"))
+                .isEqualTo("luns[1].initiators[1]");
+        assertThat(yamlError("target: { initiators: [eui.123] }")).isEqualTo("target.initiators[0]");
+    }
+
+    @Test
+    void yamlMasksLunsPerInitiatorAndRestrictsLogin() throws Exception {
+        Path file = dir.resolve("masking.yaml");
+        Files.writeString(file, """
+                target: { initiators: [iqn.2025-01.org.example:web, iqn.2025-01.org.example:db] }
+                luns:
+                  - { number: 0, name: shared, backend: memory, size: 4M }
+                  - { number: 1, name: db, backend: memory, size: 4M, initiators: [iqn.2025-01.org.example:db] }
+                """);
+        NodeConfig config = parse("--config", file.toString());
+        assertThat(config.initiators()).containsExactly("iqn.2025-01.org.example:web", "iqn.2025-01.org.example:db");
+        assertThat(config.luns().get(0).initiators()).isEmpty();
+        assertThat(config.luns().get(1).initiators()).containsExactly("iqn.2025-01.org.example:db");
     }
 
     private String yamlError(String yaml) throws Exception {

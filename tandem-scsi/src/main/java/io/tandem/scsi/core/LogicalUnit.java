@@ -2,6 +2,7 @@ package io.tandem.scsi.core;
 
 import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.LuState;
+import io.tandem.scsi.LunAcl;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.Nexus;
 import io.tandem.storage.BlockDevice;
@@ -14,7 +15,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * One logical unit's state on this node: its device and identity, mode parameters, per-nexus unit
- * attention queues, live task set and ALUA access state.
+ * attention queues, live task set, ALUA access state and which initiators see it (LUN masking).
  */
 public final class LogicalUnit {
 
@@ -29,8 +30,12 @@ public final class LogicalUnit {
     private final AtomicReference<ModeParameters> modeParameters = new AtomicReference<>(ModeParameters.DEFAULTS);
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
-    private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
+    /** REPORT TARGET PORT GROUPS STATUS CODE per group: how its state last changed (node-local). */
+    private volatile Map<Integer, Integer> portGroupStatus = Map.of();
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
+    private volatile LunAcl acl = LunAcl.EVERYONE;
+    /** Set once the LU is being removed: nothing new starts on it. */
+    private volatile boolean retired;
     /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
     private volatile LuState state;
     private volatile Coordinator coordinator;
@@ -92,12 +97,38 @@ public final class LogicalUnit {
         modeParameters.set(ModeParameters.DEFAULTS);
     }
 
-    public AluaState aluaState() { return aluaState; }
-    public void aluaState(AluaState state) { this.aluaState = state; }
+    /**
+     * The LU's asymmetric access state through a target port group, from the applied cluster
+     * record; a group the record does not name is Active/Optimized (every path active at once).
+     */
+    public AluaState accessState(int targetPortGroup) {
+        var stored = state.portGroupStates().get(targetPortGroup);
+        return stored == null ? AluaState.ACTIVE_OPTIMIZED : AluaState.of(stored);
+    }
+
+    /** REPORT TARGET PORT GROUPS STATUS CODE of a group: 0 none, 1 changed by SET TARGET PORT GROUPS, 2 implicitly. */
+    public int portGroupStatus(int targetPortGroup) {
+        return portGroupStatus.getOrDefault(targetPortGroup, 0);
+    }
+
+    public void portGroupStatus(Map<Integer, Integer> status) {
+        this.portGroupStatus = Map.copyOf(status);
+    }
 
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
 
+    public LunAcl acl() { return acl; }
+    /** Changed only by {@code ScsiTarget}, which raises REPORTED LUNS DATA HAS CHANGED where visibility changes. */
+    public void acl(LunAcl acl) { this.acl = java.util.Objects.requireNonNull(acl); }
+
+    /** Whether the LU exists for this nexus (LUN masking). */
+    public boolean visibleTo(Nexus nexus) {
+        return acl.admits(nexus.initiatorName());
+    }
+
+    public boolean retired() { return retired; }
+    public void retire() { retired = true; }
     /** The LU's key in the coordinator: its NAA designator in hex, the same on every node. */
     public String stateId() {
         return HexFormat.of().formatHex(identity.naa());

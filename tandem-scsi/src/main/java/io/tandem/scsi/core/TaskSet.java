@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
 /**
@@ -35,6 +36,7 @@ public final class TaskSet {
     private final ArrayDeque<Command> waiting = new ArrayDeque<>();
     private int runningOrdered;
     private int runningHeadOfQueue;
+    private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(0);
 
     /** Outcome of {@link #enter}. */
     public enum Admission { RUN_NOW, WAIT, DUPLICATE_TAG }
@@ -61,30 +63,58 @@ public final class TaskSet {
 
     /** Removes an ended task (idempotent) and returns the parked tasks that may start now, in order. */
     public List<Command> leave(Command c) {
-        synchronized (lock) {
-            if (!live.remove(new Key(c.nexus(), c.task().tag()), c)) {
-                return List.of();
-            }
-            if (running.remove(c)) {
-                switch (c.task().attribute()) {
-                    case ORDERED -> runningOrdered--;
-                    case HEAD_OF_QUEUE -> runningHeadOfQueue--;
-                    default -> { }
+        List<CompletableFuture<Void>> nowEmpty = null;
+        try {
+            synchronized (lock) {
+                if (!live.remove(new Key(c.nexus(), c.task().tag()), c)) {
+                    return List.of();
                 }
-            } else {
-                waiting.remove(c);
-            }
-            List<Command> startable = null;
-            while (!waiting.isEmpty() && mayStart(waiting.peekFirst())) {
-                Command next = waiting.pollFirst();
-                markRunning(next);
-                if (startable == null) {
-                    startable = new ArrayList<>(2);
+                if (live.isEmpty() && !emptyWaiters.isEmpty()) {
+                    nowEmpty = List.copyOf(emptyWaiters);
+                    emptyWaiters.clear();
                 }
-                startable.add(next);
+                return unlink(c);
             }
-            return startable == null ? List.of() : startable;
+        } finally {
+            if (nowEmpty != null) {
+                nowEmpty.forEach(f -> f.complete(null)); // outside the lock: waiters run arbitrary code
+            }
         }
+    }
+
+    /** Completes once no task is live (at once if none is); used to drain an LU being removed. */
+    public CompletableFuture<Void> whenEmpty() {
+        synchronized (lock) {
+            if (live.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            var f = new CompletableFuture<Void>();
+            emptyWaiters.add(f);
+            return f;
+        }
+    }
+
+    /** Takes an ended task out of the running/waiting lists; returns the parked tasks it unblocked. Holds the lock. */
+    private List<Command> unlink(Command c) {
+        if (running.remove(c)) {
+            switch (c.task().attribute()) {
+                case ORDERED -> runningOrdered--;
+                case HEAD_OF_QUEUE -> runningHeadOfQueue--;
+                default -> { }
+            }
+        } else {
+            waiting.remove(c);
+        }
+        List<Command> startable = null;
+        while (!waiting.isEmpty() && mayStart(waiting.peekFirst())) {
+            Command next = waiting.pollFirst();
+            markRunning(next);
+            if (startable == null) {
+                startable = new ArrayList<>(2);
+            }
+            startable.add(next);
+        }
+        return startable == null ? List.of() : startable;
     }
 
     public Command find(Nexus nexus, long tag) {

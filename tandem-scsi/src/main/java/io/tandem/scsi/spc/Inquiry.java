@@ -78,7 +78,7 @@ public final class Inquiry {
         d[2] = 0x06;                     // VERSION: SPC-4
         d[3] = 0x12;                     // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (STANDARD_LENGTH - 5);
-        d[5] = 0x10;                     // TPGS=01b: implicit ALUA
+        d[5] = 0x30;                     // TPGS=11b: implicit and explicit ALUA (REPORT/SET TARGET PORT GROUPS)
         d[6] = 0x10;                     // MULTIP: every cluster node is a port of this device
         d[7] = 0x02;                     // CMDQUE
         Bytes.putAscii(d, 8, 8, VENDOR);

@@ -24,7 +24,8 @@ public final class ReportLuns {
             throw ScsiException.invalidCdbField(6, 7);
         }
         List<LogicalUnit> luns = switch (select) {
-            case 0x00, 0x02 -> c.target().logicalUnits();
+            // LUN masking: a nexus is told only of the LUs it may see.
+            case 0x00, 0x02 -> c.target().logicalUnits().stream().filter(lu -> lu.visibleTo(c.nexus())).toList();
             case 0x01 -> List.of();
             default -> throw ScsiException.invalidCdbField(2, 7);
         };
