@@ -653,6 +653,7 @@ final class IscsiConnection implements TransportPort {
         int itt = bhs.itt();
         int referencedTag = bhs.int32(Bhs.OFFSET_20);
         int cmdSn = bhs.int32(Bhs.OFFSET_CMDSN_OR_STATSN);
+        int refCmdSn = bhs.int32(Bhs.OFFSET_32);
         boolean immediate = bhs.immediate();
         reader.skipData();
         TaskManagementFunction tmf = TaskManagementFunction.fromIscsiCode(function);
@@ -663,6 +664,10 @@ final class IscsiConnection implements TransportPort {
             } else if (tmf == TaskManagementFunction.TASK_REASSIGN) {
                 result = CompletableFuture.completedFuture(null); // allegiance reassignment needs ERL 2
             } else if (abortUndelivered(tmf, lun, referencedTag)) {
+                result = CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_COMPLETE);
+            } else if (tmf == TaskManagementFunction.ABORT_TASK && !tasks.containsKey(referencedTag)
+                    && session.sequencer.consumeMissing(refCmdSn, cmdSn)) {
+                // The referenced command never arrived: its CmdSN counts as received (RFC 7143 11.5.1 b).
                 result = CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_COMPLETE);
             } else {
                 result = server.scsiTarget().taskManagement(session.nexus, tmf, lun, referencedTag & 0xffffffffL);

@@ -3,8 +3,13 @@ package io.tandem.it.tandem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tandem.it.initiator.Cdbs;
+import io.tandem.it.initiator.DataDirection;
 import io.tandem.it.initiator.IscsiSession;
 import io.tandem.it.initiator.LoginOptions;
+import io.tandem.it.initiator.Lun;
+import io.tandem.it.initiator.Opcode;
+import io.tandem.it.initiator.Pdu;
+import io.tandem.it.initiator.RawConnection;
 import io.tandem.it.initiator.ScsiRequest;
 import io.tandem.it.initiator.ScsiResult;
 import io.tandem.it.initiator.Sense;
@@ -20,7 +25,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -143,6 +150,32 @@ class TandemTaskManagementTest {
     void abortTaskOfAFinishedCommandFindsNoTask() throws Exception {
         assertThat(a.execute(write(50, Patterns.blocks(50, 1, BLOCK, 3))).status()).isEqualTo(ScsiResult.GOOD);
         assertThat(a.taskManagement(ABORT_TASK, LUN, 0x7777, 0)).isEqualTo(TASK_DOES_NOT_EXIST);
+    }
+
+    @Test
+    void abortTaskOfACommandThatNeverArrivedCountsItsCmdSnAsReceived() throws Exception {
+        try (RawConnection raw = RawConnection.login(node.portal(), LoginOptions.normal(node.targetName())
+                .initiatorName("iqn.2025-01.io.tandem.it:raw"))) {
+            int missing = raw.cmdSn();
+            raw.sequence(Pdu.create(Opcode.NOP_OUT)); // CmdSN 'missing' is never sent
+            Pdu tur = raw.scsiCommand(LUN, Cdbs.testUnitReady(), DataDirection.NONE, 0);
+            raw.send(tur); // held behind the gap
+            assertThat(raw.next(Duration.ofMillis(QUIET_MILLIS))).as("held behind the CmdSN gap")
+                    .isInstanceOf(RawConnection.Silent.class);
+            raw.send(raw.sequenceImmediate(Pdu.create(Opcode.TASK_MGMT_REQUEST).flags(0x80 | ABORT_TASK)
+                    .lun(Lun.encode(LUN)).itt(raw.newItt()).putInt(Pdu.OFF_WORD20, 0x4242)
+                    .putInt(Pdu.OFF_WORD32, missing)));
+            // RFC 7143 11.5.1: the missing CmdSN now counts as received, so the held command runs too.
+            Map<Integer, Pdu> answers = new HashMap<>();
+            for (int i = 0; i < 2; i++) {
+                RawConnection.Outcome o = raw.next(WAIT);
+                assertThat(o).isInstanceOf(RawConnection.Received.class);
+                Pdu pdu = ((RawConnection.Received) o).pdu();
+                answers.put(pdu.opcode(), pdu);
+            }
+            assertThat(answers.get(Opcode.TASK_MGMT_RESPONSE).byte2()).isEqualTo(FUNCTION_COMPLETE);
+            assertThat(answers.get(Opcode.SCSI_RESPONSE).itt()).isEqualTo(tur.itt());
+        }
     }
 
     // ------------------------------------------------------------------ ABORT TASK SET
