@@ -190,6 +190,31 @@ class TaskManagementTest {
     }
 
     @Test
+    void reportSupportedTaskManagementFunctionsListsExactlyWhatRuns() throws Exception {
+        byte[] cdb = Cdb.reportSupportedOpcodes(false, 0, 0, 0, 16);
+        cdb[1] = 0x0D;
+        cdb[2] = (byte) 0x80; // REPD: the extended format
+        byte[] d = a.send(0, cdb).data();
+        assertThat(d).hasSize(16);
+        assertThat(d[3] & 0xFF).as("ADDITIONAL DATA LENGTH").isEqualTo(0x0C);
+        // byte 0: ATS ATSS CACAS CTSS LURS QTS TRS WAKES
+        int[] bits = {0x80, 0x40, 0x20, 0x10, 0x08, -1, 0x02};
+        TaskManagementFunction[] functions = {TaskManagementFunction.ABORT_TASK, TaskManagementFunction.ABORT_TASK_SET,
+                TaskManagementFunction.CLEAR_ACA, TaskManagementFunction.CLEAR_TASK_SET,
+                TaskManagementFunction.LOGICAL_UNIT_RESET, null, TaskManagementFunction.TARGET_WARM_RESET};
+        for (int i = 0; i < functions.length; i++) {
+            if (functions[i] == null) {
+                continue;
+            }
+            TaskManagementResult r = await(target.taskManagement(a.nexus, functions[i], Initiator.lunField(0), 99));
+            boolean reported = (d[0] & bits[i]) != 0;
+            assertThat(r != TaskManagementResult.FUNCTION_NOT_SUPPORTED).as(functions[i] + " runs iff reported")
+                    .isEqualTo(reported);
+        }
+        assertThat(d[1] & 0x07).as("QUERY ASYNC EVENT, QUERY TASK SET, I_T NEXUS RESET: not carried by iSCSI").isZero();
+    }
+
+    @Test
     void unknownLunAndUnsupportedFunctions() throws Exception {
         assertThat(await(target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK_SET,
                 Initiator.lunField(9), 0))).isEqualTo(TaskManagementResult.LUN_DOES_NOT_EXIST);

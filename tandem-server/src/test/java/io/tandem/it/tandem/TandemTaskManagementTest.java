@@ -258,6 +258,23 @@ class TandemTaskManagementTest {
         assertMedium(610, new byte[BLOCKS * BLOCK], "the aborted write that was still queued");
     }
 
+    @Test
+    void withTasSetAWriteWaitingForItsDataOutEndsWithTaskAbortedAndNeverLands() throws Exception {
+        setTaskAbortedStatus(a);
+        IscsiSession c = login("iqn.2025-01.io.tandem.it:initiator-c", LoginOptions.normal(node.targetName())
+                .initialR2T(true).immediateData(false));
+        c.holdDataOut();
+        CompletableFuture<ScsiResult> write = c.submit(write(900, Patterns.blocks(900, BLOCKS, BLOCK, 16)));
+        awaitTrue(() -> c.r2tsHeld() >= 1, "the target solicited the Data-Out");
+
+        assertThat(a.taskManagement(CLEAR_TASK_SET, LUN, 0xffffffff, 0)).isEqualTo(FUNCTION_COMPLETE);
+        assertThat(c.await(write).status()).isEqualTo(ScsiResult.TASK_ABORTED);
+        c.releaseDataOut(); // Data-Out for the ended task is discarded
+        assertGood(c, "no COMMANDS CLEARED unit attention with TAS=1; the connection carries on");
+        assertThat(backend.writesStarted()).isZero();
+        assertMedium(900, new byte[BLOCKS * BLOCK], "a write aborted before its Data-Out arrived");
+    }
+
     // ------------------------------------------------------------------ resets
 
     @Test
