@@ -26,6 +26,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * luns:
  *   - { number: 0, name: vm0, size: 10G, block-size: 512 }
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
+ *   - { number: 3, name: vmfs, size: 100G, block-size: 512, physical-block-size: 4096 }   # 512e
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
  *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
  * </pre>
@@ -81,7 +82,8 @@ final class ConfigFile {
             for (Object entry : list("luns", top.get("luns"))) {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
-                        Set.of("number", "name", "backend", "file", "size", "block-size", "read-only", "initiators"));
+                        Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
+                                "read-only", "initiators"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
@@ -97,7 +99,8 @@ final class ConfigFile {
                 List<String> initiators = lun.containsKey("initiators")
                         ? initiators(field + ".initiators", lun.get("initiators")) : List.of();
                 try {
-                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators));
+                    int physical = integer(field + ".physical-block-size", lun.getOrDefault("physical-block-size", 0));
+                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }

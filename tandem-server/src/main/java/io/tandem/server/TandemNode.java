@@ -71,7 +71,7 @@ public final class TandemNode implements AutoCloseable {
         Coordinator coordinator = LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY));
         try {
             for (LunConfig lun : config.luns()) {
-                specs.add(new LunSpec(lun.number(), lun.name(), open(config.dataDir(), lun), lun.readOnly()));
+                specs.add(new LunSpec(lun.number(), lun.name(), open(config.dataDir(), lun), lun.readOnly(), lun.physicalBlockSize()));
             }
             ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             for (LunConfig lun : config.luns()) {
@@ -143,7 +143,7 @@ public final class TandemNode implements AutoCloseable {
         NodeConfig updated = config.withLuns(luns); // validates: number and name unused
         BlockDevice device = open(config.dataDir(), lun);
         try {
-            scsiTarget.addLogicalUnit(new LunSpec(lun.number(), lun.name(), device, lun.readOnly()),
+            scsiTarget.addLogicalUnit(new LunSpec(lun.number(), lun.name(), device, lun.readOnly(), lun.physicalBlockSize()),
                     LunAcl.only(lun.initiators()));
         } catch (RuntimeException e) {
             device.close();

@@ -53,6 +53,16 @@ class ServeConfigTest {
     }
 
     @Test
+    void physicalBlockSizeMakesA512eLun() {
+        assertThat(parse("--physical-block-size", "4096").luns().getFirst().physicalBlockSize()).isEqualTo(4096);
+        assertThat(parse().luns().getFirst().physicalBlockSize()).isEqualTo(512);
+        assertThatThrownBy(() -> parse("--physical-block-size", "1536")).isInstanceOfSatisfying(ConfigException.class,
+                e -> assertThat(e.field()).isEqualTo("--physical-block-size"));
+        assertThatThrownBy(() -> parse("--block-size", "4096", "--physical-block-size", "512"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.field()).isEqualTo("--physical-block-size"));
+    }
+
+    @Test
     void badFlagValuesNameTheFlag() {
         assertThatThrownBy(() -> parse("--block-size", "1000")).isInstanceOfSatisfying(ConfigException.class,
                 e -> assertThat(e.field()).isEqualTo("--block-size"));
@@ -99,6 +109,8 @@ class ServeConfigTest {
         assertThat(yamlError("luns: [ { number: 0, size: 1G }, { number: 0, name: b, size: 1G } ]")).isEqualTo("luns[].number");
         assertThat(yamlError("luns: [ { number: 0, backend: tape } ]")).isEqualTo("luns[0].backend");
         assertThat(yamlError("portals: 3260")).isEqualTo("portals");
+        assertThat(yamlError("luns: [ { number: 0, size: 1G, physical-block-size: 1000 } ]"))
+                .isEqualTo("luns[0].physical-block-size");
         assertThat(yamlError("luns: [ { number: 0, size: 1G } ]\nextra: 1")).isEqualTo("extra");
         assertThat(yamlError("target: [unclosed")).isEqualTo("--config");
         assertThat(yamlError("luns: [ { number: 0, initiators: [iqn.2025-01.org.example:a, not-a-name] } ]"))

@@ -62,15 +62,14 @@ public final class LogicalUnit {
     }
 
     /**
-     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 0, one logical block per physical block, as
-     * file-backed targets (LIO fileio, tgt) report. A file has no physical block the initiator must
-     * align to (the page cache absorbs sub-page writes), and the unit in which space is given back
-     * is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A larger exponent would also
-     * fail libiscsi's GetLBAStatus.UnmapSingle, whose second half expects a GET LBA STATUS at LBA
-     * i+1 to answer with a first descriptor at i+LBPPB, where SBC-4 requires the requested LBA.
+     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT, from the LU's configured physical block size. The
+     * default is 0 (one logical block per physical block), as file-backed targets (LIO fileio, tgt)
+     * report: a file has no physical block the initiator must align to, and the unit in which space
+     * is given back is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A "512e" LU
+     * (physical-block-size 4096) reports 3.
      */
     public int logicalBlocksPerPhysicalExponent() {
-        return 0;
+        return Integer.numberOfTrailingZeros(spec.physicalBlockSize() / blockSize());
     }
 
     /** OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: a page. */
