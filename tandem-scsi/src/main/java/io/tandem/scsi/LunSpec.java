@@ -8,9 +8,9 @@ import java.util.Objects;
  * identifier and unit serial number are derived from the target name and this name, so every path
  * reports the same identity.
  *
- * @param physicalBlockSize the physical block size READ CAPACITY(16) reports (as LOGICAL BLOCKS PER
- *                          PHYSICAL BLOCK EXPONENT), in bytes: 0 for one logical block per physical
- *                          block, else the logical block size times a power of two up to 2^7
+ * @param physicalBlockSize the physical block size reported to initiators (READ CAPACITY(16)'s
+ *     LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT): the logical block size, or a power-of-two
+ *     multiple of it, e.g. 4096 for a "512e" LU whose initiators should align to 4 KiB
  */
 public record LunSpec(int number, String name, BlockDevice device, boolean readOnly, int physicalBlockSize) {
 
@@ -20,21 +20,15 @@ public record LunSpec(int number, String name, BlockDevice device, boolean readO
         if (number < 0 || number > 16383) {
             throw new IllegalArgumentException("LUN number must be 0..16383 (flat addressing), got " + number);
         }
-        int ratio = physicalBlockSize == 0 ? 1 : physicalBlockSize / device.blockSize();
-        if (physicalBlockSize < 0 || physicalBlockSize % device.blockSize() != 0 || Integer.bitCount(ratio) != 1
-                || ratio > 128) {
-            throw new IllegalArgumentException("physical block size must be 0 or the block size " + device.blockSize()
-                    + " times a power of two up to 128, got " + physicalBlockSize);
+        int ratio = physicalBlockSize / device.blockSize();
+        if (physicalBlockSize % device.blockSize() != 0 || Integer.bitCount(ratio) != 1 || ratio > 1 << 15) {
+            throw new IllegalArgumentException("physical block size " + physicalBlockSize
+                    + " must be a power-of-two multiple of the logical block size " + device.blockSize());
         }
     }
 
-    /** One logical block per physical block. */
+    /** A LU whose physical block is its logical block. */
     public LunSpec(int number, String name, BlockDevice device, boolean readOnly) {
-        this(number, name, device, readOnly, 0);
-    }
-
-    /** log2(physical block / logical block). */
-    public int logicalBlocksPerPhysicalExponent() {
-        return physicalBlockSize == 0 ? 0 : Integer.numberOfTrailingZeros(physicalBlockSize / device.blockSize());
+        this(number, name, device, readOnly, device.blockSize());
     }
 }

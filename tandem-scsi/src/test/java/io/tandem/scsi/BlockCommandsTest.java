@@ -1,6 +1,7 @@
 package io.tandem.scsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
@@ -245,6 +246,17 @@ class BlockCommandsTest {
         for (int alloc = 0; alloc < 40; alloc++) {
             assertThat(initiator.send(0, Cdb.readCapacity16(alloc)).dataLength()).isEqualTo(Math.min(alloc, 32));
         }
+    }
+
+    @Test
+    void a512eUnitReportsEightLogicalBlocksPerPhysicalBlock() {
+        ScsiTarget t = new ScsiTarget("iqn.2025-01.io.tandem:e", List.of(
+                new LunSpec(0, "l", new MemoryBlockDevice(512, 64), false, 4096)));
+        Initiator i = new Initiator(t, "iqn.2025-01.test:init", 1).login(0);
+        assertThat(i.send(0, Cdb.readCapacity16(32)).data()[13] & 0x0F).isEqualTo(3);
+        t.close();
+        assertThatThrownBy(() -> new LunSpec(0, "l", new MemoryBlockDevice(512, 64), false, 1536))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -26,7 +26,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * luns:
  *   - { number: 0, name: vm0, size: 10G, block-size: 512 }
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
- *   - { number: 2, name: scratch, backend: memory, size: 256M, physical-block-size: 4096 }
+ *   - { number: 3, name: vmfs, size: 100G, block-size: 512, physical-block-size: 4096 }   # 512e
+ *   - { number: 2, name: scratch, backend: memory, size: 256M }
  *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
  * </pre>
  */
@@ -95,13 +96,11 @@ final class ConfigFile {
                         : Sizes.parse(field + ".size", lun.get("size").toString());
                 int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
                 boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
-                int physicalBlockSize = lun.get("physical-block-size") == null ? 0
-                        : (int) Sizes.parse(field + ".physical-block-size", lun.get("physical-block-size").toString());
                 List<String> initiators = lun.containsKey("initiators")
                         ? initiators(field + ".initiators", lun.get("initiators")) : List.of();
                 try {
-                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators,
-                            physicalBlockSize));
+                    int physical = integer(field + ".physical-block-size", lun.getOrDefault("physical-block-size", 0));
+                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }

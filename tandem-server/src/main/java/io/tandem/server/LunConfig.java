@@ -12,7 +12,8 @@ import java.util.Set;
  * @param file backing file; null means {@code <data dir>/<name>.img}
  * @param initiators LUN masking: the iSCSI names of the initiators that see this LUN; empty means
  *     every initiator that may log in
- * @param physicalBlockSize physical block size to report; 0 means the block size
+ * @param physicalBlockSize physical block size reported to initiators; 0 means the block size.
+ *     4096 with 512-byte blocks makes a "512e" LU (initiators align I/O to 4 KiB)
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
                         boolean readOnly, List<String> initiators, int physicalBlockSize) {
@@ -32,10 +33,13 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         if (sizeBytes < 0 || sizeBytes % blockSize != 0) {
             throw new ConfigException("luns[].size", "must be a multiple of the block size " + blockSize + ", got " + sizeBytes);
         }
-        int ratio = physicalBlockSize / blockSize;
-        if (physicalBlockSize != 0 && (physicalBlockSize % blockSize != 0 || Integer.bitCount(ratio) != 1 || ratio > 128)) {
+        if (physicalBlockSize == 0) {
+            physicalBlockSize = blockSize;
+        }
+        if (physicalBlockSize < blockSize || physicalBlockSize % blockSize != 0
+                || Integer.bitCount(physicalBlockSize / blockSize) != 1 || physicalBlockSize > 1 << 20) {
             throw new ConfigException("luns[].physical-block-size", "must be the block size " + blockSize
-                    + " times a power of two up to 128, got " + physicalBlockSize);
+                    + " times a power of two (e.g. 4096 for 512e), got " + physicalBlockSize);
         }
         initiators = List.copyOf(initiators == null ? List.of() : initiators);
         Set<String> seen = new HashSet<>();
@@ -54,12 +58,6 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
     /** A LUN every initiator sees. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
         this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0);
-    }
-
-    /** A LUN that only these initiators see (empty: everyone). */
-    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly,
-                     List<String> initiators) {
-        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, 0);
     }
 
     /** The same LUN, seen only by these initiators (empty: by everyone). */

@@ -39,6 +39,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--block-size", paramLabel = "BYTES", description = "Logical block size: 512 or 4096. Default 512.")
     Integer blockSize;
 
+    @Option(names = "--physical-block-size", paramLabel = "BYTES",
+            description = "Physical block size reported to initiators, e.g. 4096 with 512-byte blocks (512e). Default: the block size.")
+    Integer physicalBlockSize;
+
     @Option(names = "--memory", description = "Keep LUNs in memory instead of files (contents lost on exit).")
     boolean memory;
 
@@ -106,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
         if (targetAlias != null) {
             builder.targetAlias(targetAlias);
         }
-        if (lunsFromFile && (lunCount != null || lunSize != null || blockSize != null || memory)) {
+        if (lunsFromFile && (lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null || memory)) {
             throw new ConfigException("--luns/--lun-size/--block-size/--memory", "the config file already lists LUNs; set them there");
         }
         if (!lunsFromFile) {
@@ -122,8 +126,15 @@ final class ServeCommand implements Callable<Integer> {
             if (size % bs != 0) {
                 throw new ConfigException("--lun-size", "must be a multiple of the block size " + bs + ", got " + size);
             }
+            int physical = physicalBlockSize == null ? 0 : physicalBlockSize;
             for (int i = 0; i < count; i++) {
-                builder.lun(memory ? LunConfig.memory(i, size, bs) : LunConfig.file(i, size, bs));
+                LunConfig lun = memory ? LunConfig.memory(i, size, bs) : LunConfig.file(i, size, bs);
+                try {
+                    builder.lun(physical == 0 ? lun : new LunConfig(lun.number(), lun.name(), lun.backend(), lun.file(),
+                            lun.sizeBytes(), lun.blockSize(), false, List.of(), physical));
+                } catch (ConfigException e) {
+                    throw new ConfigException("--physical-block-size", e.getMessage().substring(e.field().length() + 2));
+                }
             }
         }
         String secret = chapSecret != null ? chapSecret : System.getenv("TANDEM_CHAP_SECRET");

@@ -53,6 +53,16 @@ class ServeConfigTest {
     }
 
     @Test
+    void physicalBlockSizeMakesA512eLun() {
+        assertThat(parse("--physical-block-size", "4096").luns().getFirst().physicalBlockSize()).isEqualTo(4096);
+        assertThat(parse().luns().getFirst().physicalBlockSize()).isEqualTo(512);
+        assertThatThrownBy(() -> parse("--physical-block-size", "1536")).isInstanceOfSatisfying(ConfigException.class,
+                e -> assertThat(e.field()).isEqualTo("--physical-block-size"));
+        assertThatThrownBy(() -> parse("--block-size", "4096", "--physical-block-size", "512"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.field()).isEqualTo("--physical-block-size"));
+    }
+
+    @Test
     void badFlagValuesNameTheFlag() {
         assertThatThrownBy(() -> parse("--block-size", "1000")).isInstanceOfSatisfying(ConfigException.class,
                 e -> assertThat(e.field()).isEqualTo("--block-size"));
@@ -77,7 +87,7 @@ class ServeConfigTest {
                 luns:
                   - { number: 0, name: vm0, size: 16M, block-size: 512 }
                   - { number: 5, name: logs, size: 8M, block-size: 4096, read-only: false }
-                  - { number: 6, name: scratch, backend: memory, size: 4M, physical-block-size: 4K }
+                  - { number: 6, name: scratch, backend: memory, size: 4M, physical-block-size: 4096 }
                 """.formatted(dir));
         NodeConfig config = parse("--config", file.toString());
         assertThat(config.targetName()).isEqualTo("iqn.2026-11.org.example:lab");
@@ -86,7 +96,6 @@ class ServeConfigTest {
         assertThat(config.luns()).extracting(LunConfig::name).containsExactly("vm0", "logs", "scratch");
         assertThat(config.luns().get(2).backend()).isEqualTo(LunConfig.Backend.MEMORY);
         assertThat(config.luns().get(2).physicalBlockSize()).isEqualTo(4096);
-        assertThat(config.luns().get(0).physicalBlockSize()).as("default: the logical block").isZero();
         assertThat(config.chap().user()).isEqualTo("alice");
         assertThat(config.mutualChap().user()).isEqualTo("tgt");
         // flags override the file's portals rather than adding to them
@@ -100,9 +109,9 @@ class ServeConfigTest {
         assertThat(yamlError("luns: [ { number: 0, size: 1G, block-size: 1024 } ]")).isEqualTo("luns[0].block-size");
         assertThat(yamlError("luns: [ { number: 0, size: 1G }, { number: 0, name: b, size: 1G } ]")).isEqualTo("luns[].number");
         assertThat(yamlError("luns: [ { number: 0, backend: tape } ]")).isEqualTo("luns[0].backend");
-        assertThat(yamlError("luns: [ { number: 0, size: 1M, physical-block-size: 1536 } ]"))
-                .isEqualTo("luns[0].physical-block-size");
         assertThat(yamlError("portals: 3260")).isEqualTo("portals");
+        assertThat(yamlError("luns: [ { number: 0, size: 1G, physical-block-size: 1000 } ]"))
+                .isEqualTo("luns[0].physical-block-size");
         assertThat(yamlError("luns: [ { number: 0, size: 1G } ]\nextra: 1")).isEqualTo("extra");
         assertThat(yamlError("target: [unclosed")).isEqualTo("--config");
         assertThat(yamlError("luns: [ { number: 0, initiators: [iqn.2025-01.org.example:a, not-a-name] } ]"))

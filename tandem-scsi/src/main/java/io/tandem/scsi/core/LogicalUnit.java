@@ -62,17 +62,14 @@ public final class LogicalUnit {
     }
 
     /**
-     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: by default 0, one logical block per physical
-     * block, as file-backed targets (LIO fileio, tgt) report. A file has no physical block the
-     * initiator must align to (the page cache absorbs sub-page writes), and the unit in which space
-     * is given back is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A larger exponent
-     * would also fail libiscsi's GetLBAStatus.UnmapSingle, whose second half expects a GET LBA
-     * STATUS at LBA i+1 to answer with a first descriptor at i+LBPPB, where SBC-4 requires the
-     * requested LBA. A LUN may still be configured with a larger physical block
-     * ({@link LunSpec#physicalBlockSize()}), e.g. to match a device with 4 KiB sectors.
+     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT, from the LU's configured physical block size. The
+     * default is 0 (one logical block per physical block), as file-backed targets (LIO fileio, tgt)
+     * report: a file has no physical block the initiator must align to, and the unit in which space
+     * is given back is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A "512e" LU
+     * (physical-block-size 4096) reports 3.
      */
     public int logicalBlocksPerPhysicalExponent() {
-        return spec.logicalBlocksPerPhysicalExponent();
+        return Integer.numberOfTrailingZeros(spec.physicalBlockSize() / blockSize());
     }
 
     /** OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: a page. */
@@ -180,9 +177,9 @@ public final class LogicalUnit {
     }
 
     /**
-     * Establishes {@code reason} for every I_T nexus known to this LU (every logged-in nexus has a
-     * queue from its login on), except {@code except} (may be null): e.g. MODE PARAMETERS CHANGED,
-     * CAPACITY DATA HAS CHANGED, ASYMMETRIC ACCESS STATE CHANGED, RESERVATIONS RELEASED.
+     * Establishes {@code reason} for every I_T nexus known to this LU (every logged-in nexus that
+     * sees it has a queue from its login on), except {@code except} (may be null): e.g. MODE
+     * PARAMETERS CHANGED, CAPACITY DATA HAS CHANGED, ASYMMETRIC ACCESS STATE CHANGED.
      */
     public void establishForAll(SenseReason reason, Nexus except) {
         unitAttentions.forEach((nexus, queue) -> {
