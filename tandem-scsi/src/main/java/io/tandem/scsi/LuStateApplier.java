@@ -28,10 +28,14 @@ import java.util.function.Supplier;
  */
 final class LuStateApplier implements LuStateWatcher {
 
-    /** Aborts the given tasks of an LU as a task management function would, on behalf of {@code issuer}. */
+    /**
+     * Aborts the given tasks of an LU as a task management function would, on behalf of
+     * {@code issuer} (a nexus of any node, or null); with TAS clear, {@code othersUnitAttention}
+     * (if not null) goes to the other nexuses that lost tasks.
+     */
     @FunctionalInterface
     interface Aborter {
-        CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, NexusId issuer);
+        CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, NexusId issuer, SenseReason othersUnitAttention);
     }
 
     private final LogicalUnit lu;
@@ -54,13 +58,23 @@ final class LuStateApplier implements LuStateWatcher {
         }
         List<CompletableFuture<Void>> aborts = new ArrayList<>();
         for (Notice n : t.notices()) {
-            if (n.kind() == Notice.Kind.ABORT_TASKS) {
-                List<Command> victims = lu.taskSet().select(c -> coveredByAny(n.nexuses(), c.nexus()) && !isIssuingTask(t, c));
-                aborts.add(aborter.abort(lu, victims, t.issuer()));
+            switch (n.kind()) {
+                case ABORT_TASKS -> aborts.add(aborter.abort(lu,
+                        lu.taskSet().select(c -> coveredByAny(n.nexuses(), c.nexus()) && !isIssuingTask(t, c)), t.issuer(), null));
+                // TST=000b: one task set per LU across the cluster, so its share on every node goes.
+                case CLEAR_TASK_SET -> aborts.add(aborter.abort(lu, lu.taskSet().select(c -> !isIssuingTask(t, c)),
+                        t.issuer(), SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
+                case LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> aborts.add(
+                        aborter.abort(lu, lu.taskSet().select(c -> !isIssuingTask(t, c)), t.issuer(), null));
+                default -> { }
             }
         }
         return CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new)).thenRun(() -> {
             for (Notice n : t.notices()) {
+                if (resetReason(n.kind()) != null) {
+                    reset(resetReason(n.kind()));
+                    continue;
+                }
                 SenseReason ua = unitAttention(n.kind());
                 if (ua == null) {
                     continue;
@@ -74,6 +88,30 @@ final class LuStateApplier implements LuStateWatcher {
         });
     }
 
+    /**
+     * This node's share of a reset (SAM-5 6.3.3), after its tasks are gone: the per-LU settings
+     * this node keeps (mode parameters; none are saved) return to their defaults, and every nexus
+     * that sees the LU here, the issuer's included, gets the reset's unit attention. The SPC-2
+     * reservation went in the same record change.
+     */
+    private void reset(SenseReason ua) {
+        lu.resetModeParameters();
+        for (Nexus n : nexuses.get()) {
+            if (lu.visibleTo(n)) {
+                lu.unitAttentions(n).establish(ua);
+            }
+        }
+    }
+
+    private static SenseReason resetReason(Notice.Kind kind) {
+        return switch (kind) {
+            case LOGICAL_UNIT_RESET -> SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED;
+            case TARGET_WARM_RESET -> SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET;
+            case TARGET_COLD_RESET -> SenseReason.UA_POWER_ON_OCCURRED;
+            default -> null;
+        };
+    }
+
     private static SenseReason unitAttention(Notice.Kind kind) {
         return switch (kind) {
             case REGISTRATIONS_PREEMPTED -> SenseReason.UA_REGISTRATIONS_PREEMPTED;
@@ -81,7 +119,7 @@ final class LuStateApplier implements LuStateWatcher {
             case RESERVATIONS_RELEASED -> SenseReason.UA_RESERVATIONS_RELEASED;
             case ASYMMETRIC_ACCESS_STATE_CHANGED -> SenseReason.UA_ASYMMETRIC_ACCESS_STATE_CHANGED;
             case CAPACITY_DATA_CHANGED -> SenseReason.UA_CAPACITY_DATA_CHANGED;
-            case ABORT_TASKS -> null;
+            case ABORT_TASKS, CLEAR_TASK_SET, LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> null;
         };
     }
 

@@ -79,6 +79,8 @@ public final class ScsiTarget implements AutoCloseable {
     /** The cluster's ALUA target port groups (one per node); by default this node's single port. */
     private volatile List<TargetPortGroup> portGroups = List.of(new TargetPortGroup(1, List.of(1)));
     private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
+    /** Set while this node must not execute commands (its cluster session is in doubt): see {@link #fence}. */
+    private volatile boolean fenced;
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
     /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
@@ -86,7 +88,7 @@ public final class ScsiTarget implements AutoCloseable {
     private final Object liveLock = new Object();
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
-    private final TaskManager taskManager = new TaskManager(this::logicalUnits, () -> nexuses, this::lookup, this::leave);
+    private final TaskManager taskManager = new TaskManager(this::logicalUnits, this::lookup, this::leave);
 
     public ScsiTarget(String targetName, List<LunSpec> luns) {
         this(targetName, luns, LuIdentity.DEFAULT_COMPANY_ID);
@@ -153,8 +155,8 @@ public final class ScsiTarget implements AutoCloseable {
      */
     private void attachState(LogicalUnit lu) {
         LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
-                (unit, victims, issuer) -> taskManager.abort(unit, victims,
-                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), null)));
+                (unit, victims, issuer, othersUnitAttention) -> taskManager.abort(unit, victims,
+                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), othersUnitAttention)));
         lu.bindState(coordinator, initial);
         lu.reservations(new ReservationGate(lu));
     }
@@ -340,9 +342,12 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    /** The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag. */
-    private static void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
-        AluaState state = lu.accessState(nexus.targetPort().targetPortGroup());
+    /**
+     * The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag.
+     * A fenced node is Transitioning on every LU, whatever the record says.
+     */
+    private void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
+        AluaState state = fenced ? AluaState.TRANSITIONING : lu.accessState(nexus.targetPort().targetPortGroup());
         if (!state.admits(d)) {
             throw ScsiException.of(state.refusal());
         }
@@ -516,6 +521,24 @@ public final class ScsiTarget implements AutoCloseable {
 
     public List<TargetPortGroup> targetPortGroups() {
         return portGroups;
+    }
+
+    /**
+     * Self-fencing (the cluster's lease): while fenced, this node starts no command on any LU. The
+     * precheck treats every LU as ALUA Transitioning through this node's target port group (NOT
+     * READY, 04/0A, which multipath initiators retry on another path; INQUIRY, REPORT LUNS,
+     * REQUEST SENSE and REPORT TARGET PORT GROUPS still answer, the last showing this node's group
+     * Transitioning), and commands already admitted start no backend operation they have not
+     * committed to. The cluster layer raises it the moment its coordinator session is in doubt,
+     * strictly before the session can expire and other nodes stop waiting for this one, and lowers
+     * it once the session is back and the records are reloaded. The I/O path only reads the flag.
+     */
+    public void fence(boolean fenced) {
+        this.fenced = fenced;
+    }
+
+    public boolean fenced() {
+        return fenced;
     }
 
     /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
@@ -746,6 +769,11 @@ public final class ScsiTarget implements AutoCloseable {
         @Override
         public int implicitTransitionSeconds() {
             return implicitTransitionSeconds;
+        }
+
+        @Override
+        public boolean fenced() {
+            return fenced;
         }
 
         @Override
