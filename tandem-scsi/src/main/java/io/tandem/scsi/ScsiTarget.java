@@ -4,6 +4,7 @@ import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
 import io.tandem.scsi.alua.AccessStateChanges;
+import io.tandem.scsi.alua.AluaMode;
 import io.tandem.scsi.core.AluaState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
@@ -79,6 +80,8 @@ public final class ScsiTarget implements AutoCloseable {
     /** The cluster's ALUA target port groups (one per node); by default this node's single port. */
     private volatile List<TargetPortGroup> portGroups = List.of(new TargetPortGroup(1, List.of(1)));
     private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
+    /** Target port groups whose node is a live member, or null before the first {@link #membership}. */
+    private volatile Set<Integer> liveGroups;
     /** Set while this node must not execute commands (its cluster session is in doubt): see {@link #fence}. */
     private volatile boolean fenced;
     private final CommandSet table = CommandTable.TABLE;
@@ -347,7 +350,7 @@ public final class ScsiTarget implements AutoCloseable {
      * A fenced node is Transitioning on every LU, whatever the record says.
      */
     private void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
-        AluaState state = fenced ? AluaState.TRANSITIONING : lu.accessState(nexus.targetPort().targetPortGroup());
+        AluaState state = fenced() ? AluaState.TRANSITIONING : lu.accessState(nexus.targetPort().targetPortGroup());
         if (!state.admits(d)) {
             throw ScsiException.of(state.refusal());
         }
@@ -532,13 +535,55 @@ public final class ScsiTarget implements AutoCloseable {
      * committed to. The cluster layer raises it the moment its coordinator session is in doubt,
      * strictly before the session can expire and other nodes stop waiting for this one, and lowers
      * it once the session is back and the records are reloaded. The I/O path only reads the flag.
+     *
+     * <p>The coordinator's own {@link Coordinator#serving()} fences the node too, with no delay (it
+     * is read on every check); this switch adds an administrative fence on top (draining a node).
      */
     public void fence(boolean fenced) {
         this.fenced = fenced;
     }
 
+    /** Whether this node refuses commands now: fenced by {@link #fence}, or its coordinator is not serving. */
     public boolean fenced() {
-        return fenced;
+        return fenced || !coordinator.serving();
+    }
+
+    /**
+     * The cluster's membership as target port groups: {@code liveGroups} are the groups whose node
+     * is a live member now (the known ones are {@link #targetPortGroups()}). Every LU's access states
+     * are brought in line with it by its {@link io.tandem.scsi.alua.AluaMode} (a group whose node is
+     * gone reads Unavailable; an owner that left is replaced in active/standby mode), each as an
+     * implicit transition through the coordinator. Remembered for LUs added or re-moded later. The
+     * future completes when every LU's change (if any) has been applied by every live node.
+     */
+    public CompletableFuture<Void> membership(Set<Integer> liveGroups) {
+        this.liveGroups = Set.copyOf(liveGroups);
+        List<CompletableFuture<?>> changes = new ArrayList<>();
+        for (LogicalUnit lu : inventory.units()) {
+            changes.add(reconcile(lu));
+        }
+        return CompletableFuture.allOf(changes.toArray(CompletableFuture[]::new));
+    }
+
+    /** Changes how an LU's paths share the work (configuration) and reconciles its access states. */
+    public CompletableFuture<Void> changeAluaMode(int number, AluaMode mode) {
+        LogicalUnit lu = existing(number);
+        lu.aluaMode(mode);
+        return reconcile(lu);
+    }
+
+    private CompletableFuture<Void> reconcile(LogicalUnit lu) {
+        Set<Integer> live = liveGroups;
+        if (live == null) {
+            return CompletableFuture.completedFuture(null); // no membership known yet
+        }
+        List<Integer> known = portGroups.stream().map(TargetPortGroup::id).toList();
+        return AccessStateChanges.reconcile(lu, known, live).handle((applied, error) -> {
+            if (error != null) {
+                LOG.log(System.Logger.Level.WARNING, "access states of " + lu + " not reconciled: " + error);
+            }
+            return null;
+        });
     }
 
     /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
@@ -581,6 +626,7 @@ public final class ScsiTarget implements AutoCloseable {
             Map<Nexus, Set<Integer>> before = visibility();
             inventory = inventory.with(lu);
             announceInventoryChange(before);
+            reconcile(lu); // its access states follow the membership like every other LU's
             return lu;
         }
     }
@@ -773,7 +819,7 @@ public final class ScsiTarget implements AutoCloseable {
 
         @Override
         public boolean fenced() {
-            return fenced;
+            return ScsiTarget.this.fenced();
         }
 
         @Override
