@@ -616,12 +616,18 @@ public final class ScsiTarget implements AutoCloseable {
      * @throws IllegalArgumentException if the LUN number is taken
      */
     public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl) {
+        return addLogicalUnit(spec, acl, AluaMode.ACTIVE_ACTIVE);
+    }
+
+    /** As {@link #addLogicalUnit(LunSpec, LunAcl)}, with the LU's ALUA mode. */
+    public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl, AluaMode mode) {
         synchronized (inventoryLock) {
             if (inventory.byNumber().containsKey(spec.number())) {
                 throw new IllegalArgumentException("LUN " + spec.number() + " already exists");
             }
             LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
             lu.acl(acl);
+            lu.aluaMode(mode);
             attachState(lu);
             Map<Nexus, Set<Integer>> before = visibility();
             inventory = inventory.with(lu);

@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.scsi.alua.AluaMode;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -14,9 +15,10 @@ import java.util.Set;
  *     every initiator that may log in
  * @param physicalBlockSize physical block size reported to initiators; 0 means the block size.
  *     4096 with 512-byte blocks makes a "512e" LU (initiators align I/O to 4 KiB)
+ * @param alua how the cluster's nodes share the LU's paths (null: active/active)
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                        boolean readOnly, List<String> initiators, int physicalBlockSize) {
+                        boolean readOnly, List<String> initiators, int physicalBlockSize, AluaMode alua) {
 
     public enum Backend { FILE, MEMORY }
 
@@ -42,6 +44,7 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
                     + " times a power of two (e.g. 4096 for 512e), got " + physicalBlockSize);
         }
         initiators = List.copyOf(initiators == null ? List.of() : initiators);
+        alua = alua == null ? AluaMode.ACTIVE_ACTIVE : alua;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < initiators.size(); i++) {
             String initiator = initiators.get(i);
@@ -55,6 +58,12 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         }
     }
 
+    /** A LUN every initiator sees, active on every path. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                     boolean readOnly, List<String> initiators, int physicalBlockSize) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, null);
+    }
+
     /** A LUN every initiator sees. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
         this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0);
@@ -62,12 +71,17 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
 
     /** The same LUN, seen only by these initiators (empty: by everyone). */
     public LunConfig withInitiators(List<String> names) {
-        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize);
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize, alua);
     }
 
-    /** Whether {@code other} differs from this LUN only in who sees it (a change applied live). */
+    /** The same LUN with another ALUA mode. */
+    public LunConfig withAlua(AluaMode mode) {
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, mode);
+    }
+
+    /** Whether {@code other} differs from this LUN only in settings applied live (who sees it, ALUA mode). */
     boolean sameDeviceAs(LunConfig other) {
-        return withInitiators(List.of()).equals(other.withInitiators(List.of()));
+        return withInitiators(List.of()).withAlua(null).equals(other.withInitiators(List.of()).withAlua(null));
     }
 
     public static LunConfig file(int number, long sizeBytes, int blockSize) {
