@@ -24,7 +24,9 @@ import java.util.function.Supplier;
  * then queues the unit attentions for this node's nexuses. The returned stage completes after
  * the aborted tasks' backend work has ended: that is this node's "applied".
  *
- * <p>The nexus and task that made the change are never aborted nor told about it.
+ * <p>The nexus and task that made the change are never aborted nor told about it. A version that
+ * arrives after a gap (the node missed versions while it was cut off) is first caught up with, see
+ * {@link #catchUp}.
  */
 final class LuStateApplier implements LuStateWatcher {
 
@@ -52,7 +54,52 @@ final class LuStateApplier implements LuStateWatcher {
     public CompletionStage<Void> apply(LuState previous, LuState next) {
         lu.state(next);
         AccessStateChanges.applied(lu, previous, next, nexuses.get());
-        Transition t = next.transition();
+        if (next.version() > previous.version() + 1) {
+            return catchUp(previous, next).thenCompose(v -> carryOut(next.transition()));
+        }
+        return carryOut(next.transition());
+    }
+
+    /**
+     * This node missed versions (its coordinator session expired and the cluster went on without it;
+     * it was fenced meanwhile), so the notices of those versions never reached it: whom a PREEMPT
+     * AND ABORT aborted, who was told what. It makes up for them conservatively before it serves
+     * again. Every task of the LU here is aborted (none may still write once the fence lifts: its
+     * precheck decided on a record that no longer holds), with TAS semantics and, with TAS clear,
+     * COMMANDS CLEARED BY DEVICE SERVER; then the unit attentions the difference between the two
+     * records implies are established for this node's nexuses: a reset if the reset epoch moved,
+     * REGISTRATIONS PREEMPTED for a nexus no longer registered, RESERVATIONS RELEASED or PREEMPTED
+     * for a registrant whose reservation changed, CAPACITY DATA HAS CHANGED. (ALUA changes were
+     * already derived from the two records.)
+     */
+    private CompletableFuture<Void> catchUp(LuState previous, LuState next) {
+        return aborter.abort(lu, lu.taskSet().select(c -> true), null, SenseReason.UA_COMMANDS_CLEARED_BY_DEVICE_SERVER)
+                .thenRun(() -> {
+                    if (next.resetEpoch() != previous.resetEpoch()) {
+                        reset(SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+                    }
+                    boolean reservationChanged = !java.util.Objects.equals(previous.reservation(), next.reservation());
+                    for (Nexus nexus : nexuses.get()) {
+                        if (!lu.visibleTo(nexus)) {
+                            continue;
+                        }
+                        boolean registered = NexusIds.registrationOf(next, nexus) != null;
+                        if (NexusIds.registrationOf(previous, nexus) != null && !registered) {
+                            lu.unitAttentions(nexus).establish(SenseReason.UA_REGISTRATIONS_PREEMPTED);
+                        }
+                        if (reservationChanged && registered) {
+                            lu.unitAttentions(nexus).establish(next.reservation() == null
+                                    ? SenseReason.UA_RESERVATIONS_RELEASED : SenseReason.UA_RESERVATIONS_PREEMPTED);
+                        }
+                        if (next.capacityBlocks() != previous.capacityBlocks()) {
+                            lu.unitAttentions(nexus).establish(SenseReason.UA_CAPACITY_DATA_CHANGED);
+                        }
+                    }
+                });
+    }
+
+    /** Carries out what one version's transition asks of this node: aborts, then unit attentions. */
+    private CompletableFuture<Void> carryOut(Transition t) {
         if (t.notices().isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
