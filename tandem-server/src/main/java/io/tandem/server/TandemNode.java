@@ -236,7 +236,6 @@ public final class TandemNode implements AutoCloseable {
             portals.add(new Member.Portal(p.getAddress().getHostAddress(), p.getPort()));
         }
         if (c.cluster() != null) {
-            registerGroup(ownGroup(c));
             membershipListener = members -> clusterEvents.execute(this::membershipChanged);
             coordinator.addMembershipListener(membershipListener);
             configListener = (key, entry) -> clusterEvents.execute(() -> configChanged(key, entry));
@@ -245,6 +244,9 @@ public final class TandemNode implements AutoCloseable {
         }
         coordinator.announce(new Member(coordinator.nodeId(), portals, group, group, List.of(group)));
         if (c.cluster() != null) {
+            // Recorded after announcing: a group the others learn of is then live from the start,
+            // never Unavailable for the moment between the two.
+            registerGroup(ownGroup(c));
             clusterEvents.execute(this::membershipChanged);
             // A change stored between reading the configuration and registering the listener.
             clusterEvents.execute(() -> coordinator.config().get(ClusterDocument.KEY)
