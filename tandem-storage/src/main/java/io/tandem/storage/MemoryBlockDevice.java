@@ -3,12 +3,18 @@ package io.tandem.storage;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
-/** A volatile block device in heap memory, for tests and scratch LUNs. Thread-safe. */
+/**
+ * A volatile block device in heap memory, for tests and scratch LUNs. Thread-safe. Reads and
+ * writes hold their byte range shared in a {@link RangeLockTable} (they never wait for each
+ * other); {@link #update} and {@link #writeAtomic} hold theirs exclusively, so they are atomic
+ * against every overlapping access. Operations complete on the caller's thread.
+ */
 public final class MemoryBlockDevice implements BlockDevice {
 
     private final int blockSize;
     private final long blockCount;
     private final byte[] data;
+    private final RangeLockTable ranges = new RangeLockTable();
     private volatile boolean closed;
 
     public MemoryBlockDevice(int blockSize, long blockCount) {
@@ -30,7 +36,9 @@ public final class MemoryBlockDevice implements BlockDevice {
     public CompletableFuture<Void> read(long lba, ByteBuffer dst) {
         try {
             int offset = checkedOffset(lba, dst.remaining());
-            dst.put(data, offset, dst.remaining());
+            try (var range = ranges.shared(offset, dst.remaining())) {
+                dst.put(data, offset, dst.remaining());
+            }
             return CompletableFuture.completedFuture(null);
         } catch (StorageException e) {
             return CompletableFuture.failedFuture(e);
@@ -41,7 +49,40 @@ public final class MemoryBlockDevice implements BlockDevice {
     public CompletableFuture<Void> write(long lba, ByteBuffer src, boolean forceUnitAccess) {
         try {
             int offset = checkedOffset(lba, src.remaining());
-            src.get(data, offset, src.remaining());
+            try (var range = ranges.shared(offset, src.remaining())) {
+                src.get(data, offset, src.remaining());
+            }
+            return CompletableFuture.completedFuture(null);
+        } catch (StorageException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, RangeUpdate change, boolean forceUnitAccess) {
+        try {
+            int offset = checkedOffset(lba, buffer.remaining());
+            try (var range = ranges.exclusive(offset, buffer.remaining())) {
+                ByteBuffer medium = buffer.slice();
+                medium.put(data, offset, medium.remaining()).flip();
+                boolean write = change.apply(medium);
+                if (write) {
+                    medium.rewind().get(data, offset, medium.remaining());
+                }
+                return CompletableFuture.completedFuture(write);
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAtomic(long lba, ByteBuffer src, boolean forceUnitAccess) {
+        try {
+            int offset = checkedOffset(lba, src.remaining());
+            try (var range = ranges.exclusive(offset, src.remaining())) {
+                src.get(data, offset, src.remaining());
+            }
             return CompletableFuture.completedFuture(null);
         } catch (StorageException e) {
             return CompletableFuture.failedFuture(e);
