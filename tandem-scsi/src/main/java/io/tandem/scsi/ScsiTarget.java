@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * point for fabrics.
  *
  * <p>{@link #submit} runs the one precheck (in this order: LUN exists, opcode known, CDB reserved
- * bits, unit attention, ALUA state, reservation, transfer length and LBA range, write protection),
+ * bits, unit attention, ALUA state, reservation, sanitize state, transfer length and LBA range,
+ * write protection),
  * admits the task to its LU's task set (task-attribute ordering), fetches Data-Out, runs the
  * table's handler and reports the outcome exactly once. Execution is a chain of futures: nothing
  * blocks a thread, and the fabric may see {@code complete} on the thread that called
@@ -174,6 +175,10 @@ public final class ScsiTarget implements AutoCloseable {
             // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
             if (lu.reservations().conflicts(task.nexus(), d)) {
                 throw ScsiException.reservationConflict();
+            }
+            // 6a. A sanitize operation in progress (or failed) keeps the medium off limits.
+            if (!d.has(CommandFlag.RUNS_DURING_SANITIZE)) {
+                lu.sanitize().check(d.has(CommandFlag.SANITIZE));
             }
             // 7. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {

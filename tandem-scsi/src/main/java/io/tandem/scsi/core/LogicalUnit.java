@@ -26,6 +26,8 @@ public final class LogicalUnit {
     private final TaskSet taskSet = new TaskSet();
     private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
+    private final SanitizeState sanitize = new SanitizeState();
+    private final CopyOperations copies = new CopyOperations();
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
@@ -73,6 +75,10 @@ public final class LogicalUnit {
     public AluaState aluaState() { return aluaState; }
     public void aluaState(AluaState state) { this.aluaState = state; }
 
+    public SanitizeState sanitize() { return sanitize; }
+    /** EXTENDED COPY operations this LU's copy manager runs or holds results of. */
+    public CopyOperations copies() { return copies; }
+
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
 
@@ -92,6 +98,7 @@ public final class LogicalUnit {
 
     public void forgetNexus(Nexus nexus) {
         unitAttentions.remove(nexus);
+        copies.forget(nexus);
     }
 
     @Override
