@@ -21,6 +21,9 @@
 #   --allowed-skips F  allow-list of skipped tests (default conformance/allowed-skips.txt);
 #                    in single-path runs conformance/allowed-skips-singlepath.txt is added
 #   --no-sanitize    do not pass --allow-sanitize (SANITIZE erases the whole LU)
+#   --readonly-url URL  a write-protected LU of the target under test; the ReadOnly suite
+#                    (selected by ALL or ReadOnly) is run against it as well. A Tandem started
+#                    here exports one itself (LUN 1, read-only), so ReadOnly runs without skips.
 #   --timeout SECS   limit per iscsi-test-cu run (default 600, 900 for ALL)
 #   --out DIR        where to write raw.log and results.tsv
 #                    (default target/conformance/<date>-<pid>)
@@ -51,6 +54,7 @@ suites_file=""
 allowed_file=$TANDEM_ROOT/conformance/allowed-skips.txt
 singlepath_allowed_file=$TANDEM_ROOT/conformance/allowed-skips-singlepath.txt
 sanitize=1
+readonly_url=""
 run_timeout=""
 out=""
 suites=()
@@ -66,6 +70,7 @@ while [[ $# -gt 0 ]]; do
         --initiator2) initiator2=$2; shift 2 ;;
         --allowed-skips) allowed_file=$2; shift 2 ;;
         --no-sanitize) sanitize=0; shift ;;
+        --readonly-url) readonly_url=$2; shift 2 ;;
         --timeout) run_timeout=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -135,8 +140,21 @@ if [[ -z "$url" ]]; then
     make_tmpdir tandem-conformance
     work=$REPLY
     port=$(pick_free_port "${TANDEM_TEST_PORT:-13260}")
-    start_target "$kind" "$work" "$port" "$out/target.log"
+    target_args=()
+    if [[ "$kind" == tandem ]]; then
+        # LUN 0 is the LU under test; LUN 1 is write-protected, for the ReadOnly suite.
+        printf '%s\n' 'luns:' \
+            '  - { number: 0, name: lun0, size: 1G }' \
+            '  - { number: 1, name: readonly, backend: memory, size: 64M, read-only: true }' >"$work/luns.yaml"
+        # Sanitize.Reset sleeps 60 s between TEST UNIT READYs without reading the socket: an
+        # unanswered NOP-In must not end the session in that time.
+        target_args=(--config "$work/luns.yaml" --nop-timeout 90)
+    fi
+    start_target "$kind" "$work" "$port" "$out/target.log" "${target_args[@]}"
     url=$TARGET_URL
+    if [[ "$kind" == tandem && -z "$readonly_url" ]]; then
+        readonly_url=${url%/*}/1
+    fi
 else
     TARGET_PID=""
 fi
@@ -196,6 +214,23 @@ for s in "${suites[@]}"; do
         break
     fi
 done
+
+# The ReadOnly suite needs a write-protected LU: run it once more against one. Its results are
+# named "(read-only LU)" so a skip there is never covered by the allow-list entry that excuses
+# the skip against the writable LU.
+if [[ -n "$readonly_url" ]] && printf '%s\n' "${suites[@]}" | grep -qE '^(ALL|ReadOnly)(\.|$)'; then
+    cmd=(iscsi-test-cu "${base_args[@]}" -t ALL.ReadOnly "$readonly_url")
+    printf '### %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$raw"
+    run_log=$out/run.tmp
+    rc=0
+    run_bounded 300 "${cmd[@]}" >"$run_log" 2>&1 </dev/null || rc=$?
+    cat "$run_log" >>"$raw"
+    printf '### exit status %s\n' "$rc" >>"$raw"
+    parsed=$(awk -f "$TANDEM_ROOT/scripts/lib/cu-results.awk" "$run_log")
+    rm -f "$run_log"
+    grep '^RESULT' <<<"$parsed" | cut -f2- | sed 's/^\([A-Z]*\)\t\([^\t]*\)/\1\t\2(read-only LU)/' >>"$results" || true
+    grep -q '^RESULT' <<<"$parsed" || errors+=("ReadOnly against $readonly_url: no test ran (status $rc)")
+fi
 
 # Stop the target we started; Tandem must exit cleanly on SIGTERM.
 if [[ -n "${TARGET_PID:-}" ]]; then
