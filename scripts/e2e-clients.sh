@@ -8,7 +8,11 @@
 #      has a serial number; a page it does not list is refused;
 #   4. QEMU's libiscsi driver: `qemu-img convert` writes a random 64 MiB raw image into the
 #      LUN and reads it back; the bytes must be identical (cmp);
-#   5. (Tandem started here) `tandem serve` refuses bad flags with one line naming the flag
+#   5. thin provisioning through QEMU, when READ CAPACITY(16) reports LBPME=1: qemu-io
+#      discards 16 MiB of what step 4 wrote (UNMAP / WRITE SAME), the range reads back as
+#      zeroes, the rest is intact, and `qemu-img map` (GET LBA STATUS) reports the range as
+#      zero and the written rest as data;
+#   6. (Tandem started here) `tandem serve` refuses bad flags with one line naming the flag
 #      and a non-zero exit; the target then stops cleanly on SIGTERM.
 #
 # Usage: scripts/e2e-clients.sh [--target tandem|tgt] [--url URL] [--expect-size BYTES]
@@ -45,6 +49,7 @@ require_cmd iscsi-ls libiscsi-bin
 require_cmd iscsi-inq libiscsi-bin
 require_cmd iscsi-readcapacity16 libiscsi-bin
 require_cmd qemu-img qemu-utils
+require_cmd qemu-io qemu-utils
 qemu_has_iscsi || die "qemu-img has no iscsi driver: apt-get install qemu-block-extra"
 
 out=${out:-$TANDEM_ROOT/target/e2e/$(date +%Y%m%d-%H%M%S)-$$}
@@ -211,7 +216,37 @@ else
     fail "qemu-img convert (write) exited with status $?: $(tail -n 3 "$out/qemu-write.out" | tr '\n' ' ')"
 fi
 
-# 5. Tandem's CLI contract: a bad flag gets one line naming it and a non-zero exit, and
+# 5. Thin provisioning as QEMU uses it (discard, block status), on a thin LU only.
+if grep -q '^LBPME:1' "$out/readcapacity16.out" 2>/dev/null && [[ -e "$work/in.raw" ]]; then
+    mib=$((1024 * 1024))
+    if run_client qemu-discard 120 qemu-io -f raw -c "discard $((16 * mib)) $((16 * mib))" "$url" \
+            && run_client qemu-read-zero 120 qemu-io -f raw -c "read -P 0 $((16 * mib)) $((16 * mib))" "$url"; then
+        # The rest of the 64 MiB image is untouched.
+        head -c $((16 * mib)) "$work/in.raw" >"$work/head.raw"
+        tail -c $((32 * mib)) "$work/in.raw" >"$work/tail.raw"
+        map_opts="driver=raw,size=$image_bytes,file.driver=iscsi,file.transport=tcp"
+        map_opts+=",file.portal=$portal,file.target=$iqn,file.lun=$lun"
+        if run_client qemu-reread 300 qemu-img convert -O raw --image-opts "$map_opts" "$work/after.raw" \
+                && cmp "$work/head.raw" <(head -c $((16 * mib)) "$work/after.raw") >/dev/null \
+                && cmp "$work/tail.raw" <(tail -c $((32 * mib)) "$work/after.raw") >/dev/null; then
+            if run_client qemu-map 120 qemu-img map --output=json --image-opts "$map_opts" \
+                    && grep -q "\"start\": $((16 * mib)), \"length\": $((16 * mib)),.*\"zero\": true, \"data\": false" "$out/qemu-map.out" \
+                    && grep -q "\"start\": $((32 * mib)), .*\"data\": true" "$out/qemu-map.out"; then
+                pass "qemu: 16 MiB discarded, read back as zeroes, reported zero by qemu-img map; the rest intact"
+            else
+                fail "qemu-img map does not show the discarded range as zero: $(head -c 600 "$out/qemu-map.out" | tr '\n' ' ')"
+            fi
+        else
+            fail "qemu: data outside the discarded range changed (see $out)"
+        fi
+    else
+        fail "qemu-io discard / read of zeroes failed: $(tail -n 3 "$out/qemu-discard.out" "$out/qemu-read-zero.out" 2>/dev/null | tr '\n' ' ')"
+    fi
+else
+    echo "  (LU is fully provisioned: no thin-provisioning check)"
+fi
+
+# 6. Tandem's CLI contract: a bad flag gets one line naming it and a non-zero exit, and
 #    nothing is created or started.
 if [[ "$kind" == tandem && -n "${TARGET_PID:-}" ]]; then
     for bad in "--block-size 1000" "--no-such-flag" "--lun-size lots"; do

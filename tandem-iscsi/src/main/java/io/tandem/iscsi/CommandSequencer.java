@@ -64,6 +64,36 @@ final class CommandSequencer {
         return verdict;
     }
 
+    /**
+     * RFC 7143 11.5.1, ABORT TASK of a command that never arrived: when {@code cmdSn} lies in the
+     * window and before {@code before} (the task management request's CmdSN) and has not been
+     * received, it is considered received, as a command that ends at once; the command itself, if
+     * it still comes, is then outside the window or a duplicate and dropped. Returns whether it did.
+     */
+    boolean consumeMissing(int cmdSn, int before) {
+        java.util.List<Runnable> ready = new java.util.ArrayList<>(1);
+        synchronized (this) {
+            if (Bhs.serialLess(cmdSn, expCmdSn) || Bhs.serialLess(maxCmdSn, cmdSn) || !Bhs.serialLess(cmdSn, before)
+                    || waiting.containsKey(cmdSn)) {
+                return false;
+            }
+            Runnable consumed = this::completed;
+            if (cmdSn != expCmdSn) {
+                waiting.put(cmdSn, consumed);
+                return true;
+            }
+            deliver(consumed, ready);
+            Runnable next;
+            while ((next = waiting.remove(expCmdSn)) != null) {
+                deliver(next, ready);
+            }
+        }
+        for (Runnable r : ready) {
+            r.run();
+        }
+        return true;
+    }
+
     private void deliver(Runnable action, java.util.List<Runnable> ready) {
         expCmdSn++;
         inFlight++;

@@ -439,6 +439,11 @@ final class IscsiConnection implements TransportPort {
     @Override
     public void complete(ScsiTask scsiTask, ScsiResponse response) {
         IscsiTask task = (IscsiTask) scsiTask.fabricContext();
+        if (response.status() == ScsiResponse.TASK_ABORTED) {
+            // Aborted by another nexus under TAS=1, possibly while its Data-Out was still being
+            // solicited: stop waiting for it (later Data-Out PDUs for the tag are discarded).
+            task.fail(new CancellationException("task aborted"));
+        }
         if (!finish(task)) {
             return;
         }
@@ -648,6 +653,7 @@ final class IscsiConnection implements TransportPort {
         int itt = bhs.itt();
         int referencedTag = bhs.int32(Bhs.OFFSET_20);
         int cmdSn = bhs.int32(Bhs.OFFSET_CMDSN_OR_STATSN);
+        int refCmdSn = bhs.int32(Bhs.OFFSET_32);
         boolean immediate = bhs.immediate();
         reader.skipData();
         TaskManagementFunction tmf = TaskManagementFunction.fromIscsiCode(function);
@@ -659,11 +665,20 @@ final class IscsiConnection implements TransportPort {
                 result = CompletableFuture.completedFuture(null); // allegiance reassignment needs ERL 2
             } else if (abortUndelivered(tmf, lun, referencedTag)) {
                 result = CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_COMPLETE);
+            } else if (tmf == TaskManagementFunction.ABORT_TASK && !tasks.containsKey(referencedTag)
+                    && session.sequencer.consumeMissing(refCmdSn, cmdSn)) {
+                // The referenced command never arrived: its CmdSN counts as received (RFC 7143 11.5.1 b).
+                result = CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_COMPLETE);
             } else {
                 result = server.scsiTarget().taskManagement(session.nexus, tmf, lun, referencedTag & 0xffffffffL);
             }
-            result.whenComplete((r, failure) -> sendTaskManagementResponse(itt, immediate,
-                    failure != null ? 0xff : responseCode(r)));
+            result.whenComplete((r, failure) -> {
+                int code = failure != null ? 0xff : responseCode(r);
+                sendTaskManagementResponse(itt, immediate, code);
+                if (tmf == TaskManagementFunction.TARGET_COLD_RESET && code == 0) {
+                    server.coldReset();
+                }
+            });
         };
         session.sequencer.offer(cmdSn, immediate, run);
     }
@@ -736,7 +751,7 @@ final class IscsiConnection implements TransportPort {
                 TextExchange.Reply reply = textExchange.onRequest(request, cont, ttt,
                         params.initiatorMaxRecvDataSegmentLength(),
                         session.discovery ? null : config.targetName(), config.targetName(),
-                        config.portalGroupTag(), server.portals(), (InetSocketAddress) channel.getLocalAddress());
+                        config.admits(params.initiatorName()), config.portalGroupTag(), server.portals(), (InetSocketAddress) channel.getLocalAddress());
                 params = textExchange.parameters();
                 sendTextResponse(itt, lun, immediate, reply, header);
             } catch (IOException e) {
@@ -821,6 +836,14 @@ final class IscsiConnection implements TransportPort {
     }
 
     // ---------------------------------------------------------------- teardown
+
+    /** Closes a full-feature connection for TARGET COLD RESET; discovery sessions stay. */
+    void terminateAfterColdReset() {
+        IscsiSession s = session;
+        if (s != null && !s.discovery) {
+            terminate("target cold reset");
+        }
+    }
 
     void terminate(String reason) {
         if (closeReason == null) {

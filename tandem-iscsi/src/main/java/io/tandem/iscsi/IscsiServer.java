@@ -186,6 +186,17 @@ public final class IscsiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * TARGET COLD RESET (RFC 7143 11.5.1): after the response to the function went out, every
+     * connection of every session is closed; initiators log in again and find the power-on unit
+     * attention. Discovery sessions are left alone.
+     */
+    void coldReset() {
+        for (IscsiConnection connection : connections) {
+            connection.terminateAfterColdReset();
+        }
+    }
+
     @Override
     public void close() {
         shutdown(Duration.ZERO);

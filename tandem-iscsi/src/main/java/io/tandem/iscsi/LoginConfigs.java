@@ -11,7 +11,7 @@ final class LoginConfigs {
 
     static LoginConfig forTarget(IscsiTargetConfig config) {
         TargetInfo target = new TargetInfo(config.targetName(), config.targetAlias(), config.chap(), config.mutualChap(),
-                config.portalGroupTag());
+                config.portalGroupTag(), config.allowedInitiators());
         return LoginConfig.builder(name -> name.equals(config.targetName()) ? target : null)
                 .discoveryEnabled(true)
                 .discoveryChap(config.chap(), config.mutualChap())

@@ -38,7 +38,7 @@ final class TextExchange {
     }
 
     synchronized Reply onRequest(byte[] request, boolean continued, int ttt, int maxSegment,
-                                 String sessionTarget, String targetName, int portalGroupTag,
+                                 String sessionTarget, String targetName, boolean initiatorAdmitted, int portalGroupTag,
                                  List<InetSocketAddress> portals, InetSocketAddress local) {
         if (pending == null || ttt != CONTINUATION_TAG) {
             TextStep step = negotiation.onTextRequest(continued, request);
@@ -51,7 +51,8 @@ final class TextExchange {
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             out.writeBytes(step.responseData());
-            if (step.sendTargets() != null && visible(step.sendTargets(), sessionTarget, targetName)) {
+            // A target the initiator may not log in to is not advertised to it either.
+            if (step.sendTargets() != null && initiatorAdmitted && visible(step.sendTargets(), sessionTarget, targetName)) {
                 List<String> addresses = new ArrayList<>();
                 for (InetSocketAddress portal : portals) {
                     InetSocketAddress shown = portal.getAddress().isAnyLocalAddress()

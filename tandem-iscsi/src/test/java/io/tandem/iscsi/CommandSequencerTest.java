@@ -43,6 +43,24 @@ class CommandSequencerTest {
     }
 
     @Test
+    void aCmdSnAbortedBeforeItArrivedCountsAsReceivedAndTheLateCommandIsDropped() {
+        CommandSequencer sequencer = new CommandSequencer(10, 8);
+        List<Integer> ran = new ArrayList<>();
+        sequencer.offer(11, false, () -> ran.add(11));
+        assertThat(sequencer.consumeMissing(10, 12)).as("10 is missing, in the window, before 12").isTrue();
+        assertThat(ran).as("the gap closed: 11 runs").containsExactly(11);
+        assertThat(sequencer.expCmdSn()).isEqualTo(12);
+        assertThat(sequencer.offer(10, false, () -> ran.add(10))).isEqualTo(CommandSequencer.Verdict.OUT_OF_WINDOW);
+        assertThat(sequencer.consumeMissing(11, 12)).as("already received").isFalse();
+        assertThat(sequencer.consumeMissing(13, 13)).as("not before the request").isFalse();
+        assertThat(sequencer.consumeMissing(13, 14)).as("a later gap is held").isTrue();
+        assertThat(sequencer.offer(13, false, () -> ran.add(13))).isEqualTo(CommandSequencer.Verdict.OUT_OF_WINDOW);
+        sequencer.offer(12, false, () -> ran.add(12));
+        assertThat(ran).containsExactly(11, 12);
+        assertThat(sequencer.expCmdSn()).isEqualTo(14);
+    }
+
+    @Test
     void immediateCommandsBypassOrdering() {
         CommandSequencer sequencer = new CommandSequencer(5, 4);
         List<String> ran = new ArrayList<>();

@@ -1,5 +1,10 @@
 package io.tandem.scsi;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LocalCoordinator;
+import io.tandem.cluster.LuState;
+import io.tandem.scsi.alua.AccessStateChanges;
+import io.tandem.scsi.core.AluaState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
 import io.tandem.scsi.core.Command;
@@ -10,11 +15,16 @@ import io.tandem.scsi.core.DataDirection;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.LuIdentity;
 import io.tandem.scsi.core.LunAddress;
+import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.core.TargetContext;
 import io.tandem.scsi.core.TaskAbortedException;
+import io.tandem.scsi.core.UnitAttentionQueue;
+import io.tandem.scsi.pr.NexusIds;
+import io.tandem.scsi.pr.ReservationGate;
+import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -42,19 +52,34 @@ import java.util.concurrent.TimeUnit;
  * blocks a thread, and the fabric may see {@code complete} on the thread that called
  * {@code submit} (when everything finished synchronously) or on a backend's thread.
  *
- * <p>Task management aborts through one engine ({@link #abort}): an aborted task never starts
- * another backend operation, the ones it already started are waited for, and only then is
- * {@link TransportPort#aborted} called and the task function reported complete.
+ * <p>Task management, QErr and I_T nexus loss abort through one engine ({@link TaskManager}): an
+ * aborted task starts no further backend operation unless it already committed a medium write (then
+ * it runs to its end), its backend work is waited for, and only then does its fabric hear of it
+ * ({@link TransportPort#aborted}, or TASK ABORTED status under TAS) and the function report complete.
  */
 public final class ScsiTarget implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ScsiTarget.class.getName());
     private static final long CLOSE_WAIT_SECONDS = 30;
 
+    /** Reported in REPORT TARGET PORT GROUPS as the time an implicit transition may take. */
+    public static final int DEFAULT_IMPLICIT_TRANSITION_SECONDS = 10;
+    /** How long a removed LU's running commands may take to finish before they are aborted. */
+    private static final long REMOVAL_DRAIN_SECONDS = 10;
+
     private final String targetName;
-    private final List<LogicalUnit> units;
-    private final Map<Integer, LogicalUnit> byNumber = new HashMap<>();
+    /** Keeps each LU's cluster record (reservations, ...); this target's LUs have joined it. */
+    private final Coordinator coordinator;
+    private final boolean ownsCoordinator;
+    private final int ieeeCompanyId;
+    /** Serializes inventory and ACL changes; the I/O path never takes it. */
+    private final Object inventoryLock = new Object();
+    /** Replaced whole on every change, so the I/O path reads a consistent snapshot without locking. */
+    private volatile Inventory inventory;
     private final Set<Nexus> nexuses = ConcurrentHashMap.newKeySet();
+    /** The cluster's ALUA target port groups (one per node); by default this node's single port. */
+    private volatile List<TargetPortGroup> portGroups = List.of(new TargetPortGroup(1, List.of(1)));
+    private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
     /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
@@ -62,6 +87,7 @@ public final class ScsiTarget implements AutoCloseable {
     private final Object liveLock = new Object();
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
+    private final TaskManager taskManager = new TaskManager(this::logicalUnits, () -> nexuses, this::lookup, this::leave);
 
     public ScsiTarget(String targetName, List<LunSpec> luns) {
         this(targetName, luns, LuIdentity.DEFAULT_COMPANY_ID);
@@ -71,30 +97,99 @@ public final class ScsiTarget implements AutoCloseable {
      * @param ieeeCompanyId the 24-bit IEEE company id placed in every LU's NAA designator
      */
     public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId) {
+        this(targetName, luns, ieeeCompanyId, null);
+    }
+
+    /**
+     * @param coordinator keeps the LUs' cluster records (persistent reservations survive restarts
+     *                    only if it persists them); null for an in-memory one owned by this target
+     */
+    public ScsiTarget(String targetName, List<LunSpec> luns, int ieeeCompanyId, Coordinator coordinator) {
         this.targetName = Objects.requireNonNull(targetName, "targetName");
-        List<LogicalUnit> list = new ArrayList<>();
+        this.ownsCoordinator = coordinator == null;
+        this.coordinator = coordinator != null ? coordinator : LocalCoordinator.inMemory();
+        this.ieeeCompanyId = ieeeCompanyId;
+        Inventory initial = Inventory.EMPTY;
         for (LunSpec spec : luns) {
-            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
-            if (byNumber.putIfAbsent(spec.number(), lu) != null) {
+            if (initial.byNumber().containsKey(spec.number())) {
                 throw new IllegalArgumentException("LUN " + spec.number() + " configured twice");
             }
-            list.add(lu);
+            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
+            attachState(lu);
+            initial = initial.with(lu);
         }
-        list.sort(Comparator.comparingInt(LogicalUnit::number));
-        this.units = List.copyOf(list);
+        this.inventory = initial;
+    }
+
+    /** The logical units by number, and in LUN order. Immutable. */
+    private record Inventory(Map<Integer, LogicalUnit> byNumber, List<LogicalUnit> units) {
+        static final Inventory EMPTY = new Inventory(Map.of(), List.of());
+
+        Inventory with(LogicalUnit lu) {
+            Map<Integer, LogicalUnit> map = new HashMap<>(byNumber);
+            map.put(lu.number(), lu);
+            return of(map);
+        }
+
+        Inventory without(LogicalUnit lu) {
+            Map<Integer, LogicalUnit> map = new HashMap<>(byNumber);
+            map.remove(lu.number(), lu);
+            return of(map);
+        }
+
+        private static Inventory of(Map<Integer, LogicalUnit> map) {
+            List<LogicalUnit> list = new ArrayList<>(map.values());
+            list.sort(Comparator.comparingInt(LogicalUnit::number));
+            return new Inventory(Map.copyOf(map), List.copyOf(list));
+        }
     }
 
     public String targetName() {
         return targetName;
     }
 
-    /** The logical unit with this number, or null (for the iSCSI layer and management). */
-    public LogicalUnit logicalUnit(int number) {
-        return byNumber.get(number);
+    /**
+     * Joins the LU's record in the coordinator: the LU starts from the stored record (APTPL
+     * reservations of a previous run) and every later version is applied by a {@link LuStateApplier}.
+     */
+    private void attachState(LogicalUnit lu) {
+        LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
+                (unit, victims, issuer) -> taskManager.abort(unit, victims,
+                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), null)));
+        lu.bindState(coordinator, initial);
+        lu.reservations(new ReservationGate(lu));
     }
 
+    /** The logical unit with this number, or null (for the iSCSI layer and management). */
+    public LogicalUnit logicalUnit(int number) {
+        return inventory.byNumber().get(number);
+    }
+
+    /** Every logical unit, in LUN order, whoever may see it. */
     public List<LogicalUnit> logicalUnits() {
-        return units;
+        return inventory.units();
+    }
+
+    /** The LU a nexus addresses with this 8-byte LUN field, or null if none exists for that nexus (masked ones included). */
+    private LogicalUnit lookup(Nexus nexus, long lunField) {
+        int number = LunAddress.decode(lunField);
+        LogicalUnit lu = number == LunAddress.UNADDRESSABLE ? null : inventory.byNumber().get(number);
+        return lu != null && lu.visibleTo(nexus) ? lu : null;
+    }
+
+    /**
+     * Establishes a unit attention condition on every logical unit for every I_T nexus except
+     * {@code except} (may be null), e.g. INQUIRY DATA HAS CHANGED after a target-wide change. For
+     * one LU use {@link LogicalUnit#establishForAll}; for one nexus {@link LogicalUnit#establish}.
+     */
+    public void establishUnitAttention(SenseReason reason, Nexus except) {
+        for (LogicalUnit lu : inventory.units()) {
+            for (Nexus n : nexuses) {
+                if (!n.equals(except) && lu.visibleTo(n)) {
+                    lu.establish(n, reason);
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ commands
@@ -103,12 +198,11 @@ public final class ScsiTarget implements AutoCloseable {
     public void submit(ScsiTask task) {
         LogicalUnit lu = null;
         try {
-            int number = LunAddress.decode(task.lun());
-            lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
+            lu = lookup(task.nexus(), task.lun());
             Command command = precheck(task, lu);
             if (!begin()) {
                 // Shutting down: BUSY makes the initiator retry, on another path if it has one.
-                task.port().complete(task, new ScsiResponse(ScsiResponse.BUSY, null, null));
+                respond(task, lu, null, new ScsiResponse(ScsiResponse.BUSY, null, null));
                 return;
             }
             if (lu == null) {
@@ -125,10 +219,37 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
         } catch (ScsiException e) {
-            task.port().complete(task, checkCondition(e, lu));
+            respond(task, lu, null, checkCondition(e, lu));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "submit failed for " + task, e);
-            task.port().complete(task, checkCondition(ScsiException.of(SenseReason.INTERNAL_TARGET_FAILURE), lu));
+            respond(task, lu, null, checkCondition(ScsiException.of(SenseReason.INTERNAL_TARGET_FAILURE), lu));
+        }
+    }
+
+    /**
+     * Every status the core returns goes out here, so the Control page's status side effects are
+     * applied in one place: QERR (a CHECK CONDITION aborts other tasks) and UA_INTLCK_CTRL=11b (BUSY,
+     * TASK SET FULL and RESERVATION CONFLICT leave a unit attention behind).
+     *
+     * @param command the task's command once it entered the task set, else null
+     */
+    private void respond(ScsiTask task, LogicalUnit lu, Command command, ScsiResponse response) {
+        if (lu != null) {
+            switch (response.status()) {
+                case ScsiResponse.CHECK_CONDITION -> taskManager.checkConditionReturned(lu, task.nexus(), command);
+                case ScsiResponse.BUSY -> previousStatus(lu, task.nexus(), SenseReason.UA_PREVIOUS_BUSY_STATUS);
+                case ScsiResponse.TASK_SET_FULL -> previousStatus(lu, task.nexus(), SenseReason.UA_PREVIOUS_TASK_SET_FULL_STATUS);
+                case ScsiResponse.RESERVATION_CONFLICT ->
+                        previousStatus(lu, task.nexus(), SenseReason.UA_PREVIOUS_RESERVATION_CONFLICT_STATUS);
+                default -> { }
+            }
+        }
+        task.port().complete(task, response);
+    }
+
+    private static void previousStatus(LogicalUnit lu, Nexus nexus, SenseReason reason) {
+        if (lu.modeParameters().unitAttentionInterlock() == ModeParameters.UA_INTLCK_KEEP_AND_REPORT_STATUS) {
+            lu.establish(nexus, reason);
         }
     }
 
@@ -163,15 +284,17 @@ public final class ScsiTarget implements AutoCloseable {
         task.commandDataOutLength((int) Math.min(dataOut, Integer.MAX_VALUE));
 
         if (lu != null) {
-            // 4. Unit attention: reported (and cleared) by the first command not exempt from it.
+            // 4. Unit attention: reported by the first command not exempt from it, and cleared
+            //    unless UA_INTLCK_CTRL interlocks it (then only REQUEST SENSE clears it).
             if (!d.has(CommandFlag.UA_EXEMPT)) {
-                SenseReason ua = lu.unitAttentions(task.nexus()).poll();
+                UnitAttentionQueue queue = lu.unitAttentions(task.nexus());
+                SenseReason ua = lu.modeParameters().unitAttentionsInterlocked() ? queue.peek() : queue.poll();
                 if (ua != null) {
                     throw ScsiException.of(ua);
                 }
             }
             // 5. ALUA access state of the target port group.
-            checkAccessState(lu, d);
+            checkAccessState(lu, task.nexus(), d);
             // 6. Reservations: the LU's policy reads the row's PR_ALLOWED_* / SPC2 flags.
             if (lu.reservations().conflicts(task.nexus(), d)) {
                 throw ScsiException.reservationConflict();
@@ -222,24 +345,11 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    private static void checkAccessState(LogicalUnit lu, CommandDescriptor d) {
-        switch (lu.aluaState()) {
-            case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> { }
-            case STANDBY -> {
-                if (!d.has(CommandFlag.ALUA_STANDBY_OK)) {
-                    throw ScsiException.of(SenseReason.TARGET_PORT_IN_STANDBY_STATE);
-                }
-            }
-            case UNAVAILABLE -> {
-                if (!d.has(CommandFlag.ALUA_UNAVAILABLE_OK)) {
-                    throw ScsiException.of(SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE);
-                }
-            }
-            case TRANSITIONING -> {
-                if (!d.has(CommandFlag.ALUA_TRANSITIONING_OK)) {
-                    throw ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION);
-                }
-            }
+    /** The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag. */
+    private static void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
+        AluaState state = lu.accessState(nexus.targetPort().targetPortGroup());
+        if (!state.admits(d)) {
+            throw ScsiException.of(state.refusal());
         }
     }
 
@@ -247,6 +357,11 @@ public final class ScsiTarget implements AutoCloseable {
     private void run(Command c) {
         if (c.isAborted()) {
             return; // the abort engine reports it
+        }
+        if (c.lu() != null && c.lu().retired()) {
+            // Admitted just as its LU was removed: nothing starts on a removed LU.
+            finish(c, null, ScsiException.of(SenseReason.LOGICAL_UNIT_NOT_SUPPORTED));
+            return;
         }
         ScsiTask task = c.task();
         CompletableFuture<ScsiResponse> result;
@@ -280,6 +395,7 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     private void finish(Command c, ScsiResponse response, Throwable error) {
+        c.pipelineEnded();
         if (error != null) {
             if (c.isAborted()) {
                 return; // the fabric failing an aborted task's transfer is expected; the abort engine reports it
@@ -294,7 +410,7 @@ public final class ScsiTarget implements AutoCloseable {
             return; // aborted meanwhile: the abort engine owns the ending
         }
         try {
-            c.task().port().complete(c.task(), response);
+            respond(c.task(), c.lu(), c, response);
             c.releaseBulk(); // complete() has sent the data-in; nothing refers to the buffers now
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "fabric failed completing " + c, e);
@@ -359,119 +475,205 @@ public final class ScsiTarget implements AutoCloseable {
 
     /** A new I_T nexus exists (login): its power-on/reset unit attention is established. */
     public void nexusAdded(Nexus nexus) {
-        nexuses.add(nexus);
-        for (LogicalUnit lu : units) {
-            lu.unitAttentions(nexus).establish(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+        synchronized (inventoryLock) {
+            nexuses.add(nexus);
+            for (LogicalUnit lu : inventory.units()) {
+                if (lu.visibleTo(nexus)) {
+                    lu.unitAttentions(nexus).establish(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+                }
+            }
         }
     }
 
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
     public void nexusRemoved(Nexus nexus) {
-        nexuses.remove(nexus);
+        List<LogicalUnit> units;
+        synchronized (inventoryLock) {
+            nexuses.remove(nexus);
+            units = inventory.units();
+            for (LogicalUnit lu : units) {
+                lu.forgetNexus(nexus);
+            }
+        }
+        taskManager.nexusLost(nexus);
         for (LogicalUnit lu : units) {
-            abort(lu.taskSet().select(c -> c.nexus().equals(nexus)));
-            lu.forgetNexus(nexus);
+            Spc2Reservations.releaseHeldBy(lu, nexus);
+        }
+    }
+
+    // ------------------------------------------------------------------ ALUA
+
+    /**
+     * The target port groups REPORT TARGET PORT GROUPS lists and SET TARGET PORT GROUPS accepts:
+     * one per cluster node, each with that node's relative target port ids. Every fabric port's
+     * {@link TargetPort#targetPortGroup()} must be one of them.
+     */
+    public void targetPortGroups(List<TargetPortGroup> groups) {
+        List<TargetPortGroup> sorted = new ArrayList<>(groups);
+        sorted.sort(Comparator.comparingInt(TargetPortGroup::id));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (sorted.get(i).id() == sorted.get(i - 1).id()) {
+                throw new IllegalArgumentException("target port group " + sorted.get(i).id() + " listed twice");
+            }
+        }
+        this.portGroups = List.copyOf(sorted);
+    }
+
+    public List<TargetPortGroup> targetPortGroups() {
+        return portGroups;
+    }
+
+    /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
+    public void implicitTransitionSeconds(int seconds) {
+        if (seconds < 0 || seconds > 255) {
+            throw new IllegalArgumentException("implicit transition time is 0..255 seconds: " + seconds);
+        }
+        this.implicitTransitionSeconds = seconds;
+    }
+
+    /**
+     * An implicit ALUA transition: the target port group's access state changes for every LU (the
+     * node is being drained, fenced, or brought back). Every nexus that sees an LU gets ASYMMETRIC
+     * ACCESS STATE CHANGED on it; the future completes once every node has applied the change.
+     */
+    public CompletableFuture<Void> changeAccessState(int targetPortGroup, AluaState state) {
+        List<CompletableFuture<?>> changes = new ArrayList<>();
+        for (LogicalUnit lu : inventory.units()) {
+            changes.add(AccessStateChanges.request(lu, Map.of(targetPortGroup, state), null, -1));
+        }
+        return CompletableFuture.allOf(changes.toArray(CompletableFuture[]::new));
+    }
+
+    // ------------------------------------------------------------------ inventory and LUN masking
+
+    /**
+     * Exports another logical unit while sessions run. Every nexus that sees it gets REPORTED LUNS
+     * DATA HAS CHANGED on each LU it sees, the new one included.
+     *
+     * @throws IllegalArgumentException if the LUN number is taken
+     */
+    public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl) {
+        synchronized (inventoryLock) {
+            if (inventory.byNumber().containsKey(spec.number())) {
+                throw new IllegalArgumentException("LUN " + spec.number() + " already exists");
+            }
+            LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
+            lu.acl(acl);
+            attachState(lu);
+            Map<Nexus, Set<Integer>> before = visibility();
+            inventory = inventory.with(lu);
+            announceInventoryChange(before);
+            return lu;
+        }
+    }
+
+    /**
+     * Changes which initiators see a LU. Nexuses that gain or lose it get REPORTED LUNS DATA HAS
+     * CHANGED; commands a nexus that loses it already had running finish normally.
+     *
+     * @throws IllegalArgumentException if there is no such LUN
+     */
+    public void changeAcl(int number, LunAcl acl) {
+        synchronized (inventoryLock) {
+            LogicalUnit lu = existing(number);
+            Map<Nexus, Set<Integer>> before = visibility();
+            lu.acl(acl);
+            for (Nexus n : nexuses) {
+                if (!lu.visibleTo(n)) {
+                    lu.forgetNexus(n); // a later grant starts from a clean queue
+                }
+            }
+            announceInventoryChange(before);
+        }
+    }
+
+    /**
+     * Stops exporting a LU. From the moment this returns the LU does not exist for any nexus (and
+     * affected nexuses have REPORTED LUNS DATA HAS CHANGED pending); commands already running on it
+     * finish, queued ones are refused with LOGICAL UNIT NOT SUPPORTED, and whatever is still live
+     * after {@value #REMOVAL_DRAIN_SECONDS} s is aborted. The future completes once the LU's device
+     * has been flushed and closed.
+     *
+     * @throws IllegalArgumentException if there is no such LUN
+     */
+    public CompletableFuture<Void> removeLogicalUnit(int number) {
+        LogicalUnit lu;
+        synchronized (inventoryLock) {
+            lu = existing(number);
+            Map<Nexus, Set<Integer>> before = visibility();
+            lu.retire();
+            inventory = inventory.without(lu);
+            // Leaving now (not after the drain) lets an LU of the same name be added back at once.
+            coordinator.leave(lu.stateId());
+            announceInventoryChange(before);
+        }
+        return lu.taskSet().whenEmpty()
+                .completeOnTimeout(null, REMOVAL_DRAIN_SECONDS, TimeUnit.SECONDS)
+                .thenCompose(v -> taskManager.abort(lu, lu.taskSet().select(c -> true), (Nexus) null, null))
+                .thenCompose(v -> lu.device().flush())
+                .handle((v, error) -> {
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, "flushing removed " + lu + " failed: " + error.getMessage());
+                    }
+                    lu.device().close();
+                    return null;
+                });
+    }
+
+    private LogicalUnit existing(int number) {
+        LogicalUnit lu = inventory.byNumber().get(number);
+        if (lu == null) {
+            throw new IllegalArgumentException("no LUN " + number);
+        }
+        return lu;
+    }
+
+    /** For every nexus, the LUN numbers it sees. Called holding the inventory lock. */
+    private Map<Nexus, Set<Integer>> visibility() {
+        Map<Nexus, Set<Integer>> seen = new HashMap<>();
+        for (Nexus n : nexuses) {
+            Set<Integer> luns = new HashSet<>();
+            for (LogicalUnit lu : inventory.units()) {
+                if (lu.visibleTo(n)) {
+                    luns.add(lu.number());
+                }
+            }
+            seen.put(n, luns);
+        }
+        return seen;
+    }
+
+    /**
+     * SPC-4: a changed logical unit inventory is reported to every I_T nexus it changed for, as
+     * REPORTED LUNS DATA HAS CHANGED on each LU that nexus now sees (whichever one it addresses next
+     * tells it to rescan). Called holding the inventory lock.
+     */
+    private void announceInventoryChange(Map<Nexus, Set<Integer>> before) {
+        for (Map.Entry<Nexus, Set<Integer>> now : visibility().entrySet()) {
+            if (now.getValue().equals(before.get(now.getKey()))) {
+                continue;
+            }
+            for (int number : now.getValue()) {
+                inventory.byNumber().get(number).unitAttentions(now.getKey())
+                        .establish(SenseReason.UA_REPORTED_LUNS_DATA_CHANGED);
+            }
         }
     }
 
     // ------------------------------------------------------------------ task management
 
-    /** Runs a task management function; {@code referencedTag} is used by ABORT TASK only. */
+    /**
+     * Runs a task management function (see {@link TaskManager}); {@code referencedTag} is used by
+     * ABORT TASK only. The future completes once every task the function aborted has ended.
+     */
     public CompletableFuture<TaskManagementResult> taskManagement(Nexus nexus, TaskManagementFunction function,
                                                                    long lun, long referencedTag) {
         try {
-            return switch (function) {
-                case ABORT_TASK -> withLu(lun, lu -> {
-                    Command victim = lu.taskSet().find(nexus, referencedTag);
-                    if (victim == null) {
-                        return CompletableFuture.completedFuture(TaskManagementResult.TASK_DOES_NOT_EXIST);
-                    }
-                    return abort(List.of(victim)).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
-                });
-                case ABORT_TASK_SET -> withLu(lun, lu -> abort(lu.taskSet().select(c -> c.nexus().equals(nexus)))
-                        .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-                case CLEAR_TASK_SET -> withLu(lun, lu -> clearTaskSet(lu, nexus));
-                case LOGICAL_UNIT_RESET -> withLu(lun, lu -> resetLogicalUnit(lu,
-                        SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED)
-                        .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-                case TARGET_WARM_RESET -> resetTarget(SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
-                case TARGET_COLD_RESET -> resetTarget(SenseReason.UA_POWER_ON_OCCURRED);
-                case CLEAR_ACA, TASK_REASSIGN ->
-                        CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_NOT_SUPPORTED);
-            };
+            return taskManager.execute(nexus, function, lun, referencedTag);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "task management " + function + " failed", e);
             return CompletableFuture.completedFuture(TaskManagementResult.FUNCTION_REJECTED);
         }
-    }
-
-    private CompletableFuture<TaskManagementResult> withLu(
-            long lunField, java.util.function.Function<LogicalUnit, CompletableFuture<TaskManagementResult>> body) {
-        int number = LunAddress.decode(lunField);
-        LogicalUnit lu = number == LunAddress.UNADDRESSABLE ? null : byNumber.get(number);
-        return lu == null ? CompletableFuture.completedFuture(TaskManagementResult.LUN_DOES_NOT_EXIST) : body.apply(lu);
-    }
-
-    /** CLEAR TASK SET with TAS=0: other nexuses lose their tasks silently and learn it by unit attention. */
-    private CompletableFuture<TaskManagementResult> clearTaskSet(LogicalUnit lu, Nexus issuer) {
-        List<Command> victims = lu.taskSet().select(c -> true);
-        Set<Nexus> others = new HashSet<>();
-        for (Command c : victims) {
-            if (!c.nexus().equals(issuer)) {
-                others.add(c.nexus());
-            }
-        }
-        return abort(victims).thenApply(v -> {
-            for (Nexus n : others) {
-                lu.unitAttentions(n).establish(SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
-            }
-            return TaskManagementResult.FUNCTION_COMPLETE;
-        });
-    }
-
-    /**
-     * LOGICAL UNIT RESET (SAM-5): abort every task, return mode parameters to their defaults (none
-     * are saved), and establish the reset unit attention for every I_T nexus, the issuer's included.
-     */
-    private CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, SenseReason ua) {
-        return abort(lu.taskSet().select(c -> true)).thenRun(() -> {
-            lu.resetModeParameters();
-            for (Nexus n : nexuses) {
-                lu.unitAttentions(n);
-            }
-            lu.establishForAll(ua, null);
-        });
-    }
-
-    private CompletableFuture<TaskManagementResult> resetTarget(SenseReason ua) {
-        CompletableFuture<?>[] resets = units.stream().map(lu -> resetLogicalUnit(lu, ua)).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(resets).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
-    }
-
-    /**
-     * The abort engine. Each victim is claimed (so it can no longer complete or start backend
-     * work); once its in-flight backend operations have finished it leaves the task set and its
-     * fabric hears {@code aborted}. The returned future completes when every victim has ended.
-     * Victims that completed before being claimed are simply skipped.
-     */
-    CompletableFuture<Void> abort(List<Command> victims) {
-        List<CompletableFuture<Void>> ended = new ArrayList<>(victims.size());
-        for (Command c : victims) {
-            CompletableFuture<Void> drained = c.markAborted();
-            if (drained == null) {
-                continue;
-            }
-            ended.add(drained.thenRun(() -> {
-                try {
-                    c.task().port().aborted(c.task());
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "fabric failed handling abort of " + c, e);
-                } finally {
-                    leave(c);
-                }
-            }));
-        }
-        return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new));
     }
 
     // ------------------------------------------------------------------ shutdown
@@ -502,7 +704,7 @@ public final class ScsiTarget implements AutoCloseable {
                 }
             }
         }
-        for (LogicalUnit lu : units) {
+        for (LogicalUnit lu : inventory.units()) {
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
@@ -517,6 +719,10 @@ public final class ScsiTarget implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing " + lu + " failed", e);
             }
+            coordinator.leave(lu.stateId());
+        }
+        if (ownsCoordinator) {
+            coordinator.close();
         }
     }
 
@@ -529,12 +735,22 @@ public final class ScsiTarget implements AutoCloseable {
 
         @Override
         public List<LogicalUnit> logicalUnits() {
-            return units;
+            return inventory.units();
         }
 
         @Override
         public CommandSet commands() {
             return table;
+        }
+
+        @Override
+        public List<TargetPortGroup> targetPortGroups() {
+            return portGroups;
+        }
+
+        @Override
+        public int implicitTransitionSeconds() {
+            return implicitTransitionSeconds;
         }
 
         @Override

@@ -21,9 +21,16 @@ public interface TransportPort {
      * Ends the task: sends data-in (if any), status and sense. Called exactly once per task unless
      * the task was aborted, in which case {@link #aborted} is called instead. The data-in buffer
      * belongs to the core again when this returns (it is pooled): send it before returning.
+     *
+     * <p>A task aborted by another I_T nexus while the Control page's TAS bit is set ends here too,
+     * with status {@link ScsiResponse#TASK_ABORTED} and no data or sense; its Data-Out may still be
+     * outstanding, and the fabric stops waiting for it.
      */
     void complete(ScsiTask task, ScsiResponse response);
 
-    /** The task was aborted by task management; the fabric sends nothing for it (no TAS here). */
+    /**
+     * The task was aborted (task management, QErr, nexus loss) and its initiator gets no status
+     * for it: the fabric sends nothing and stops any Data-Out transfer still in progress.
+     */
     void aborted(ScsiTask task);
 }

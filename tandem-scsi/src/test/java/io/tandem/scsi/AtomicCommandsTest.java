@@ -266,8 +266,11 @@ class AtomicCommandsTest {
     // ---------------------------------------------------------------- WRITE ATOMIC(16)
 
     @Test
-    void writeAtomicLimitsAreReportedAndEnforced() throws Exception {
-        Initiator a = start(device("memory"));
+    void writeAtomicLimitsFollowThePhysicalBlockAndAreEnforced() throws Exception {
+        target = new ScsiTarget("iqn.2025-01.io.tandem:512e", List.of(
+                new LunSpec(0, "lun0", new MemoryBlockDevice(BLOCK, BLOCKS), false, 4096),
+                new LunSpec(1, "ro", new MemoryBlockDevice(BLOCK, 64), true, 4096)));
+        Initiator a = initiator("iqn.2025-01.test:a", 1);
         byte[] limits = a.send(0, Cdb.inquiry(true, 0xB0, 64)).data();
         ByteBuffer bl = ByteBuffer.wrap(limits);
         int maxTransfer = bl.getInt(8);
@@ -296,14 +299,19 @@ class AtomicCommandsTest {
     }
 
     @Test
-    void fourKiBlockLunsHaveNoAtomicAlignmentConstraint() throws Exception {
-        target = new ScsiTarget("iqn.2025-01.io.tandem:4k", List.of(new LunSpec(0, "l", new MemoryBlockDevice(4096, 64), false)));
-        Initiator a = new Initiator(target, "iqn.2025-01.test:a", 1).login(0);
+    void lunsWhosePhysicalBlockIsTheLogicalOneHaveNoAtomicAlignmentConstraint() throws Exception {
+        target = new ScsiTarget("iqn.2025-01.io.tandem:4k", List.of(
+                new LunSpec(0, "l", new MemoryBlockDevice(4096, 64), false),
+                new LunSpec(1, "m", new MemoryBlockDevice(512, 64), false)));
+        Initiator a = new Initiator(target, "iqn.2025-01.test:a", 1).login(0, 1);
         initiators.add(a);
-        ByteBuffer bl = ByteBuffer.wrap(a.send(0, Cdb.inquiry(true, 0xB0, 64)).data());
-        assertThat(bl.getInt(48)).isEqualTo(1);
-        assertThat(bl.getInt(52)).isEqualTo(1);
+        for (int lun : new int[]{0, 1}) {
+            ByteBuffer bl = ByteBuffer.wrap(a.send(lun, Cdb.inquiry(true, 0xB0, 64)).data());
+            assertThat(bl.getInt(48)).isEqualTo(1);
+            assertThat(bl.getInt(52)).isEqualTo(1);
+        }
         assertThat(a.sendOut(0, writeAtomic(3, 1, 0), new byte[4096]).good()).isTrue();
+        assertThat(a.sendOut(1, writeAtomic(3, 1, 0), new byte[512]).good()).isTrue();
     }
 
     @ParameterizedTest

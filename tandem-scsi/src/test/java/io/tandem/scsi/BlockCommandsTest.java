@@ -1,6 +1,7 @@
 package io.tandem.scsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
@@ -241,11 +242,21 @@ class BlockCommandsTest {
         assertThat(d[7] & 0xFF).isEqualTo(0xFF); // last LBA 4095
         assertThat(d[6]).isEqualTo((byte) 0x0F);
         assertThat(d[10]).isEqualTo((byte) 0x02);
-        assertThat(d[13] & 0x0F).isEqualTo(3);
-        assertThat(d[14] & 0x80).as("LBPME").isZero();
+        assertThat(d[13] & 0x0F).as("one logical block per physical block").isZero();
         for (int alloc = 0; alloc < 40; alloc++) {
             assertThat(initiator.send(0, Cdb.readCapacity16(alloc)).dataLength()).isEqualTo(Math.min(alloc, 32));
         }
+    }
+
+    @Test
+    void a512eUnitReportsEightLogicalBlocksPerPhysicalBlock() {
+        ScsiTarget t = new ScsiTarget("iqn.2025-01.io.tandem:e", List.of(
+                new LunSpec(0, "l", new MemoryBlockDevice(512, 64), false, 4096)));
+        Initiator i = new Initiator(t, "iqn.2025-01.test:init", 1).login(0);
+        assertThat(i.send(0, Cdb.readCapacity16(32)).data()[13] & 0x0F).isEqualTo(3);
+        t.close();
+        assertThatThrownBy(() -> new LunSpec(0, "l", new MemoryBlockDevice(512, 64), false, 1536))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -260,6 +271,18 @@ class BlockCommandsTest {
         pmiWithoutLba[5] = 1;
         assertThat(i.send(0, pmiWithoutLba).senseCode()).isEqualTo(0x052400);
         small.close();
+    }
+
+    @Test
+    void aConfiguredPhysicalBlockSizeIsReportedAsTheExponent() {
+        ScsiTarget t = new ScsiTarget("iqn.2025-01.io.tandem:phys", List.of(
+                new LunSpec(0, "p", new MemoryBlockDevice(512, 64), false, 4096)));
+        Initiator i = new Initiator(t, "iqn.2025-01.test:init", 1).login(0);
+        assertThat(i.send(0, Cdb.readCapacity16(32)).data()[13] & 0x0F).isEqualTo(3);
+        t.close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> new LunSpec(0, "p", new MemoryBlockDevice(512, 64), false, 1536))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -22,6 +22,7 @@ final class GatedBlockDevice implements BlockDevice {
     final List<Boolean> writeFuaFlags = new CopyOnWriteArrayList<>();
     final AtomicInteger flushes = new AtomicInteger();
     final AtomicInteger writesCompleted = new AtomicInteger();
+    final AtomicInteger readsStarted = new AtomicInteger();
 
     GatedBlockDevice(BlockDevice inner) {
         this.inner = inner;
@@ -69,6 +70,7 @@ final class GatedBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> read(long lba, ByteBuffer dst) {
+        readsStarted.incrementAndGet();
         return gate(() -> inner.read(lba, dst));
     }
 

@@ -95,8 +95,10 @@ class ModePagesTest {
     void changeableValuesShowWhatModeSelectAccepts() {
         byte[] control = page(a.send(0, Cdb.modeSense6(true, CHANGEABLE, 0x0A, 0, 255)).data(), false, 0x0A);
         assertThat(control[2] & 0x04).as("D_SENSE").isEqualTo(0x04);
-        assertThat(control[4] & 0x08).as("SWP").isEqualTo(0x08);
-        assertThat(control[3]).as("QAM/QERR fixed").isZero();
+        assertThat(control[4] & 0xFF).as("UA_INTLCK_CTRL and SWP").isEqualTo(0x38);
+        assertThat(control[3] & 0xFF).as("only QERR; QAM fixed").isEqualTo(0x06);
+        assertThat(control[5] & 0xFF).as("only TAS").isEqualTo(0x40);
+        assertThat(control[2] & 0xE0).as("TST fixed at 000b").isZero();
         byte[] caching = page(a.send(0, Cdb.modeSense6(true, CHANGEABLE, 0x08, 0, 255)).data(), false, 0x08);
         assertThat(caching[2] & 0xFF).as("only WCE").isEqualTo(0x04);
         byte[] defaults = page(a.send(0, Cdb.modeSense6(true, DEFAULT, 0x08, 0, 255)).data(), false, 0x08);

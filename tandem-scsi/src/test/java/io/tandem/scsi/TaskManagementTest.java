@@ -142,6 +142,79 @@ class TaskManagementTest {
     }
 
     @Test
+    void anAbortedWriteAndVerifyThatStartedWritingRunsToItsEnd() throws Exception {
+        byte[] data = new byte[BLOCK];
+        Arrays.fill(data, (byte) 0x5A);
+        device.close(true);
+        ScsiTask t = a.task(0, Cdb.rw10(0x2E, 7, 1, 0x02), BLOCK, data, TaskAttribute.SIMPLE); // BYTCHK=01b
+        target.submit(t);
+        device.awaitStarted(1);
+        int readsBefore = device.readsStarted.get();
+        CompletableFuture<TaskManagementResult> tmf =
+                target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK, Initiator.lunField(0), t.tag());
+        device.open();
+        assertThat(await(tmf)).isEqualTo(TaskManagementResult.FUNCTION_COMPLETE);
+        assertThat(a.port.await(t).aborted()).isTrue();
+        assertThat(device.readsStarted.get()).as("the verify read after the write still ran").isEqualTo(readsBefore + 1);
+        assertThat(a.send(0, Cdb.read10(7, 1)).data()).containsOnly(0x5A);
+    }
+
+    @Test
+    void anAbortedReadStopsAndReportsNothing() throws Exception {
+        device.close(true);
+        ScsiTask read = a.task(0, Cdb.read10(0, 8), 8 * BLOCK, null, TaskAttribute.SIMPLE);
+        target.submit(read);
+        device.awaitStarted(1);
+        CompletableFuture<TaskManagementResult> tmf =
+                target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK, Initiator.lunField(0), read.tag());
+        Thread.sleep(20);
+        assertThat(tmf).as("waits for the backend read it started").isNotDone();
+        device.open();
+        assertThat(await(tmf)).isEqualTo(TaskManagementResult.FUNCTION_COMPLETE);
+        assertThat(a.port.await(read).aborted()).isTrue();
+    }
+
+    @Test
+    void targetColdResetEstablishesPowerOnForEveryNexusAndLogicalUnit() throws Exception {
+        device.close(true);
+        ScsiTask t = submitWrite(b, 3, (byte) 3, TaskAttribute.SIMPLE);
+        device.awaitStarted(1);
+        CompletableFuture<TaskManagementResult> tmf =
+                target.taskManagement(a.nexus, TaskManagementFunction.TARGET_COLD_RESET, Initiator.lunField(0), 0);
+        device.open();
+        assertThat(await(tmf)).isEqualTo(TaskManagementResult.FUNCTION_COMPLETE);
+        assertThat(b.port.await(t).aborted()).isTrue();
+        assertThat(a.send(0, Cdb.testUnitReady()).senseCode()).isEqualTo(0x062901);
+        assertThat(b.send(0, Cdb.testUnitReady()).senseCode()).isEqualTo(0x062901);
+        assertThat(b.send(0, Cdb.read10(3, 1)).data()).as("the committed write landed whole").containsOnly(3);
+    }
+
+    @Test
+    void reportSupportedTaskManagementFunctionsListsExactlyWhatRuns() throws Exception {
+        byte[] cdb = Cdb.reportSupportedOpcodes(false, 0, 0, 0, 16);
+        cdb[1] = 0x0D;
+        cdb[2] = (byte) 0x80; // REPD: the extended format
+        byte[] d = a.send(0, cdb).data();
+        assertThat(d).hasSize(16);
+        assertThat(d[3] & 0xFF).as("ADDITIONAL DATA LENGTH").isEqualTo(0x0C);
+        // byte 0: ATS ATSS CACAS CTSS LURS QTS TRS WAKES
+        int[] bits = {0x80, 0x40, 0x20, 0x10, 0x08, -1, 0x02};
+        TaskManagementFunction[] functions = {TaskManagementFunction.ABORT_TASK, TaskManagementFunction.ABORT_TASK_SET,
+                TaskManagementFunction.CLEAR_ACA, TaskManagementFunction.CLEAR_TASK_SET,
+                TaskManagementFunction.LOGICAL_UNIT_RESET, null, TaskManagementFunction.TARGET_WARM_RESET};
+        for (int i = 0; i < functions.length; i++) {
+            if (functions[i] == null) {
+                continue;
+            }
+            TaskManagementResult r = await(target.taskManagement(a.nexus, functions[i], Initiator.lunField(0), 99));
+            boolean reported = (d[0] & bits[i]) != 0;
+            assertThat(r != TaskManagementResult.FUNCTION_NOT_SUPPORTED).as(functions[i] + " runs iff reported")
+                    .isEqualTo(reported);
+        }
+        assertThat(d[1] & 0x07).as("QUERY ASYNC EVENT, QUERY TASK SET, I_T NEXUS RESET: not carried by iSCSI").isZero();
+    }
+
+    @Test
     void unknownLunAndUnsupportedFunctions() throws Exception {
         assertThat(await(target.taskManagement(a.nexus, TaskManagementFunction.ABORT_TASK_SET,
                 Initiator.lunField(9), 0))).isEqualTo(TaskManagementResult.LUN_DOES_NOT_EXIST);
@@ -169,6 +242,25 @@ class TaskManagementTest {
         assertThat(a.port.await(ordered).response().status()).isEqualTo(ScsiResponse.GOOD);
         assertThat(b.port.await(newer).response().status()).isEqualTo(ScsiResponse.GOOD);
         assertThat(device.writeFuaFlags).hasSize(3);
+    }
+
+    @Test
+    void aSimpleTaskWaitsForAnOlderHeadOfQueueTaskButAHeadOfQueueTaskOvertakesEverything() throws Exception {
+        device.close(true);
+        ScsiTask head = submitWrite(a, 1, (byte) 1, TaskAttribute.HEAD_OF_QUEUE);
+        device.awaitStarted(1);
+        ScsiTask simple = submitWrite(b, 2, (byte) 2, TaskAttribute.SIMPLE);
+        ScsiTask ordered = submitWrite(a, 3, (byte) 3, TaskAttribute.ORDERED);
+        ScsiTask secondHead = submitWrite(b, 4, (byte) 4, TaskAttribute.HEAD_OF_QUEUE);
+        device.awaitStarted(1); // the second HEAD OF QUEUE task passes the waiting ones
+        Thread.sleep(50);
+        assertThat(device.writeFuaFlags).as("SIMPLE and ORDERED wait for the older HEAD OF QUEUE tasks").hasSize(2);
+        device.open();
+        for (ScsiTask t : List.of(head, simple, ordered, secondHead)) {
+            RecordingPort port = t.nexus().equals(a.nexus) ? a.port : b.port;
+            assertThat(port.await(t).response().status()).isEqualTo(ScsiResponse.GOOD);
+        }
+        assertThat(device.writeFuaFlags).hasSize(4);
     }
 
     @Test

@@ -19,13 +19,16 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * target:
  *   name: iqn.2026-11.io.tandem:disk
  *   alias: lab
+ *   initiators: [iqn.1994-05.com.redhat:web1, iqn.1994-05.com.redhat:db1]   # who may log in (default: anyone)
  * portals: ["127.0.0.1:3260"]
  * data: /var/lib/tandem
  * chap: { user: alice, secret: secret-of-12+chars, mutual: { user: target, secret: another-secret } }
  * luns:
  *   - { number: 0, name: vm0, size: 10G, block-size: 512 }
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
+ *   - { number: 3, name: vmfs, size: 100G, block-size: 512, physical-block-size: 4096 }   # 512e
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
+ *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
  * </pre>
  */
 final class ConfigFile {
@@ -46,12 +49,15 @@ final class ConfigFile {
         }
         Map<String, Object> top = map("(top level)", root, Set.of("target", "portals", "data", "chap", "luns"));
         if (top.get("target") != null) {
-            Map<String, Object> target = map("target", top.get("target"), Set.of("name", "alias"));
+            Map<String, Object> target = map("target", top.get("target"), Set.of("name", "alias", "initiators"));
             if (target.get("name") != null) {
                 builder.targetName(string("target.name", target.get("name")));
             }
             if (target.get("alias") != null) {
                 builder.targetAlias(string("target.alias", target.get("alias")));
+            }
+            if (target.containsKey("initiators")) {
+                builder.initiators(initiators("target.initiators", target.get("initiators")));
             }
         }
         if (top.get("portals") != null) {
@@ -76,7 +82,8 @@ final class ConfigFile {
             for (Object entry : list("luns", top.get("luns"))) {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
-                        Set.of("number", "name", "backend", "file", "size", "block-size", "read-only"));
+                        Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
+                                "read-only", "initiators"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
@@ -89,8 +96,11 @@ final class ConfigFile {
                         : Sizes.parse(field + ".size", lun.get("size").toString());
                 int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
                 boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
+                List<String> initiators = lun.containsKey("initiators")
+                        ? initiators(field + ".initiators", lun.get("initiators")) : List.of();
                 try {
-                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly));
+                    int physical = integer(field + ".physical-block-size", lun.getOrDefault("physical-block-size", 0));
+                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }
@@ -117,6 +127,24 @@ final class ConfigFile {
             throw new ConfigException(field, "expected a list, got " + describe(value));
         }
         return l;
+    }
+
+    /** A non-empty list of iSCSI names; an empty list would hide a LUN from everyone (or lock every initiator out). */
+    private static List<String> initiators(String field, Object value) {
+        List<?> names = list(field, value);
+        if (names.isEmpty()) {
+            throw new ConfigException(field, "list at least one initiator name, or leave the key out to allow every initiator");
+        }
+        java.util.ArrayList<String> out = new java.util.ArrayList<>(names.size());
+        for (int i = 0; i < names.size(); i++) {
+            String name = string(field + "[" + i + "]", names.get(i));
+            if (!NodeConfig.isIscsiName(name)) {
+                throw new ConfigException(field + "[" + i + "]",
+                        "not a valid iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.): " + name);
+            }
+            out.add(name);
+        }
+        return out;
     }
 
     private static String string(String field, Object value) {

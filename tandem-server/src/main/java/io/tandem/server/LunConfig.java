@@ -1,14 +1,22 @@
 package io.tandem.server;
 
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * One exported logical unit.
  *
  * @param file backing file; null means {@code <data dir>/<name>.img}
+ * @param initiators LUN masking: the iSCSI names of the initiators that see this LUN; empty means
+ *     every initiator that may log in
+ * @param physicalBlockSize physical block size reported to initiators; 0 means the block size.
+ *     4096 with 512-byte blocks makes a "512e" LU (initiators align I/O to 4 KiB)
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                        boolean readOnly) {
+                        boolean readOnly, List<String> initiators, int physicalBlockSize) {
 
     public enum Backend { FILE, MEMORY }
 
@@ -25,6 +33,41 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         if (sizeBytes < 0 || sizeBytes % blockSize != 0) {
             throw new ConfigException("luns[].size", "must be a multiple of the block size " + blockSize + ", got " + sizeBytes);
         }
+        if (physicalBlockSize == 0) {
+            physicalBlockSize = blockSize;
+        }
+        if (physicalBlockSize < blockSize || physicalBlockSize % blockSize != 0
+                || Integer.bitCount(physicalBlockSize / blockSize) != 1 || physicalBlockSize > 1 << 20) {
+            throw new ConfigException("luns[].physical-block-size", "must be the block size " + blockSize
+                    + " times a power of two (e.g. 4096 for 512e), got " + physicalBlockSize);
+        }
+        initiators = List.copyOf(initiators == null ? List.of() : initiators);
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < initiators.size(); i++) {
+            String initiator = initiators.get(i);
+            if (!NodeConfig.isIscsiName(initiator)) {
+                throw new ConfigException("luns[].initiators[" + i + "]",
+                        "not a valid iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.): " + initiator);
+            }
+            if (!seen.add(initiator.toLowerCase(Locale.ROOT))) {
+                throw new ConfigException("luns[].initiators[" + i + "]", initiator + " is listed twice");
+            }
+        }
+    }
+
+    /** A LUN every initiator sees. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0);
+    }
+
+    /** The same LUN, seen only by these initiators (empty: by everyone). */
+    public LunConfig withInitiators(List<String> names) {
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize);
+    }
+
+    /** Whether {@code other} differs from this LUN only in who sees it (a change applied live). */
+    boolean sameDeviceAs(LunConfig other) {
+        return withInitiators(List.of()).equals(other.withInitiators(List.of()));
     }
 
     public static LunConfig file(int number, long sizeBytes, int blockSize) {

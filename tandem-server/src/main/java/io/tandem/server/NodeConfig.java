@@ -9,17 +9,21 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Everything one Tandem node needs to start. Build with {@link #builder()}. */
+/**
+ * Everything one Tandem node needs to start. Build with {@link #builder()}.
+ *
+ * @param initiators the iSCSI names allowed to log in; empty means any initiator (each LUN may
+ *     further restrict who sees it, see {@link LunConfig#initiators()})
+ */
 public record NodeConfig(String targetName, String targetAlias, List<InetSocketAddress> portals, Path dataDir,
                          List<LunConfig> luns, ChapCredentials chap, ChapCredentials mutualChap,
-                         Duration nopInterval, Duration nopTimeout, Duration shutdownGrace) {
+                         Duration nopInterval, Duration nopTimeout, Duration shutdownGrace, List<String> initiators) {
 
     public static final String DEFAULT_TARGET_NAME = "iqn.2026-11.io.tandem:disk";
     public static final long DEFAULT_LUN_SIZE = 1L << 30;
 
     public NodeConfig {
-        if (targetName == null || !targetName.matches("(iqn\\.\\d{4}-\\d{2}\\.[a-z0-9.-]+(:.+)?|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})")
-                || targetName.length() > 223) {
+        if (!isIscsiName(targetName)) {
             throw new ConfigException("target.name", "not a valid iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.): " + targetName);
         }
         if (portals == null || portals.isEmpty()) {
@@ -40,6 +44,24 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
         }
         portals = List.copyOf(portals);
         luns = List.copyOf(luns);
+        initiators = List.copyOf(initiators == null ? List.of() : initiators);
+        for (int i = 0; i < initiators.size(); i++) {
+            if (!isIscsiName(initiators.get(i))) {
+                throw new ConfigException("target.initiators[" + i + "]", "not a valid iSCSI name: " + initiators.get(i));
+            }
+        }
+    }
+
+    /** RFC 7143 iSCSI name forms (iqn., eui., naa.), at most 223 bytes. */
+    public static boolean isIscsiName(String name) {
+        return name != null && name.length() <= 223
+                && name.matches("(iqn\\.\\d{4}-\\d{2}\\.[a-z0-9.-]+(:.+)?|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})");
+    }
+
+    /** The same node with another LUN list (runtime LUN changes). */
+    public NodeConfig withLuns(List<LunConfig> newLuns) {
+        return new NodeConfig(targetName, targetAlias, portals, dataDir, newLuns, chap, mutualChap, nopInterval,
+                nopTimeout, shutdownGrace, initiators);
     }
 
     public static Builder builder() {
@@ -58,6 +80,7 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
         private Duration nopInterval = Duration.ofSeconds(5);
         private Duration nopTimeout = Duration.ofSeconds(15);
         private Duration shutdownGrace = Duration.ofSeconds(5);
+        private List<String> initiators = List.of();
 
         public Builder targetName(String name) { this.targetName = name; return this; }
         public Builder targetAlias(String alias) { this.targetAlias = alias; return this; }
@@ -70,6 +93,8 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
         public Builder mutualChap(String user, String secret) { this.mutualChap = ChapCredentials.of(user, secret); return this; }
         public Builder nop(Duration interval, Duration timeout) { this.nopInterval = interval; this.nopTimeout = timeout; return this; }
         public Builder shutdownGrace(Duration grace) { this.shutdownGrace = grace; return this; }
+        /** Only these initiators may log in (empty: anyone). */
+        public Builder initiators(List<String> names) { this.initiators = List.copyOf(names); return this; }
 
         public boolean hasLuns() { return !luns.isEmpty(); }
         public Builder clearPortals() { portals.clear(); return this; }
@@ -80,7 +105,8 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
             if (mutualChap != null && chap == null) {
                 throw new ConfigException("chap.mutual", "mutual CHAP needs initiator CHAP credentials too");
             }
-            return new NodeConfig(targetName, targetAlias, p, dataDir, l, chap, mutualChap, nopInterval, nopTimeout, shutdownGrace);
+            return new NodeConfig(targetName, targetAlias, p, dataDir, l, chap, mutualChap, nopInterval, nopTimeout,
+                    shutdownGrace, initiators);
         }
     }
 }

@@ -39,6 +39,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--block-size", paramLabel = "BYTES", description = "Logical block size: 512 or 4096. Default 512.")
     Integer blockSize;
 
+    @Option(names = "--physical-block-size", paramLabel = "BYTES",
+            description = "Physical block size reported to initiators, e.g. 4096 with 512-byte blocks (512e). Default: the block size.")
+    Integer physicalBlockSize;
+
     @Option(names = "--memory", description = "Keep LUNs in memory instead of files (contents lost on exit).")
     boolean memory;
 
@@ -66,6 +70,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         installSignalHandlers(stop);
         TandemNode node = TandemNode.start(nodeConfig, ServeCommand::event);
+        installReloadHandler(node);
         System.out.println("target: " + node.targetName());
         for (LunConfig lun : nodeConfig.luns()) {
             System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
@@ -105,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
         if (targetAlias != null) {
             builder.targetAlias(targetAlias);
         }
-        if (lunsFromFile && (lunCount != null || lunSize != null || blockSize != null || memory)) {
+        if (lunsFromFile && (lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null || memory)) {
             throw new ConfigException("--luns/--lun-size/--block-size/--memory", "the config file already lists LUNs; set them there");
         }
         if (!lunsFromFile) {
@@ -121,8 +126,15 @@ final class ServeCommand implements Callable<Integer> {
             if (size % bs != 0) {
                 throw new ConfigException("--lun-size", "must be a multiple of the block size " + bs + ", got " + size);
             }
+            int physical = physicalBlockSize == null ? 0 : physicalBlockSize;
             for (int i = 0; i < count; i++) {
-                builder.lun(memory ? LunConfig.memory(i, size, bs) : LunConfig.file(i, size, bs));
+                LunConfig lun = memory ? LunConfig.memory(i, size, bs) : LunConfig.file(i, size, bs);
+                try {
+                    builder.lun(physical == 0 ? lun : new LunConfig(lun.number(), lun.name(), lun.backend(), lun.file(),
+                            lun.sizeBytes(), lun.blockSize(), false, List.of(), physical));
+                } catch (ConfigException e) {
+                    throw new ConfigException("--physical-block-size", e.getMessage().substring(e.field().length() + 2));
+                }
             }
         }
         String secret = chapSecret != null ? chapSecret : System.getenv("TANDEM_CHAP_SECRET");
@@ -148,6 +160,39 @@ final class ServeCommand implements Callable<Integer> {
             builder.nop(Duration.ofSeconds(interval), Duration.ofSeconds(timeout));
         }
         return builder.build();
+    }
+
+    /**
+     * SIGHUP re-reads the configuration file and applies what can change live: LUNs added or
+     * removed and LUN initiator lists (one log line per change). A bad file changes nothing.
+     */
+    private void installReloadHandler(TandemNode node) {
+        try {
+            var previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+                    signal -> Thread.ofVirtual().start(() -> reload(node)));
+            if (previous == sun.misc.SignalHandler.SIG_IGN) {
+                // Started with SIGHUP ignored (nohup): the JVM keeps ignoring it, as nohup asked.
+                event("SIGHUP is ignored by this process (started under nohup?): configuration reload unavailable");
+            }
+        } catch (IllegalArgumentException e) {
+            // No SIGHUP here, or it is ignored (started under nohup): reloading is not available.
+            event("configuration reload on SIGHUP unavailable: " + e.getMessage());
+        }
+    }
+
+    void reload(TandemNode node) {
+        if (config == null) {
+            event("SIGHUP: nothing to reload (started without --config)");
+            return;
+        }
+        event("SIGHUP: reloading " + config);
+        try {
+            node.reconfigure(buildConfig());
+        } catch (ConfigException e) {
+            event("reload refused, bad configuration: " + e.getMessage());
+        } catch (RuntimeException e) {
+            event("reload failed: " + e);
+        }
     }
 
     private static void installSignalHandlers(CountDownLatch stop) {

@@ -53,6 +53,16 @@ class ServeConfigTest {
     }
 
     @Test
+    void physicalBlockSizeMakesA512eLun() {
+        assertThat(parse("--physical-block-size", "4096").luns().getFirst().physicalBlockSize()).isEqualTo(4096);
+        assertThat(parse().luns().getFirst().physicalBlockSize()).isEqualTo(512);
+        assertThatThrownBy(() -> parse("--physical-block-size", "1536")).isInstanceOfSatisfying(ConfigException.class,
+                e -> assertThat(e.field()).isEqualTo("--physical-block-size"));
+        assertThatThrownBy(() -> parse("--block-size", "4096", "--physical-block-size", "512"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.field()).isEqualTo("--physical-block-size"));
+    }
+
+    @Test
     void badFlagValuesNameTheFlag() {
         assertThatThrownBy(() -> parse("--block-size", "1000")).isInstanceOfSatisfying(ConfigException.class,
                 e -> assertThat(e.field()).isEqualTo("--block-size"));
@@ -77,7 +87,7 @@ class ServeConfigTest {
                 luns:
                   - { number: 0, name: vm0, size: 16M, block-size: 512 }
                   - { number: 5, name: logs, size: 8M, block-size: 4096, read-only: false }
-                  - { number: 6, name: scratch, backend: memory, size: 4M }
+                  - { number: 6, name: scratch, backend: memory, size: 4M, physical-block-size: 4096 }
                 """.formatted(dir));
         NodeConfig config = parse("--config", file.toString());
         assertThat(config.targetName()).isEqualTo("iqn.2026-11.org.example:lab");
@@ -85,6 +95,7 @@ class ServeConfigTest {
         assertThat(config.portals()).extracting(p -> p.getPort()).containsExactly(3301, 3302);
         assertThat(config.luns()).extracting(LunConfig::name).containsExactly("vm0", "logs", "scratch");
         assertThat(config.luns().get(2).backend()).isEqualTo(LunConfig.Backend.MEMORY);
+        assertThat(config.luns().get(2).physicalBlockSize()).isEqualTo(4096);
         assertThat(config.chap().user()).isEqualTo("alice");
         assertThat(config.mutualChap().user()).isEqualTo("tgt");
         // flags override the file's portals rather than adding to them
@@ -99,8 +110,32 @@ class ServeConfigTest {
         assertThat(yamlError("luns: [ { number: 0, size: 1G }, { number: 0, name: b, size: 1G } ]")).isEqualTo("luns[].number");
         assertThat(yamlError("luns: [ { number: 0, backend: tape } ]")).isEqualTo("luns[0].backend");
         assertThat(yamlError("portals: 3260")).isEqualTo("portals");
+        assertThat(yamlError("luns: [ { number: 0, size: 1G, physical-block-size: 1000 } ]"))
+                .isEqualTo("luns[0].physical-block-size");
         assertThat(yamlError("luns: [ { number: 0, size: 1G } ]\nextra: 1")).isEqualTo("extra");
         assertThat(yamlError("target: [unclosed")).isEqualTo("--config");
+        assertThat(yamlError("luns: [ { number: 0, initiators: [iqn.2025-01.org.example:a, not-a-name] } ]"))
+                .isEqualTo("luns[0].initiators[1]");
+        assertThat(yamlError("luns: [ { number: 0, initiators: [] } ]")).isEqualTo("luns[0].initiators");
+        assertThat(yamlError("luns: [ { number: 0, initiators: iqn.2025-01.org.example:a } ]")).isEqualTo("luns[0].initiators");
+        assertThat(yamlError("luns: [ { number: 0 }, { number: 1, initiators: [iqn.2025-01.org.example:a, IQN.2025-01.org.example:A] } ]"))
+                .isEqualTo("luns[1].initiators[1]");
+        assertThat(yamlError("target: { initiators: [eui.123] }")).isEqualTo("target.initiators[0]");
+    }
+
+    @Test
+    void yamlMasksLunsPerInitiatorAndRestrictsLogin() throws Exception {
+        Path file = dir.resolve("masking.yaml");
+        Files.writeString(file, """
+                target: { initiators: [iqn.2025-01.org.example:web, iqn.2025-01.org.example:db] }
+                luns:
+                  - { number: 0, name: shared, backend: memory, size: 4M }
+                  - { number: 1, name: db, backend: memory, size: 4M, initiators: [iqn.2025-01.org.example:db] }
+                """);
+        NodeConfig config = parse("--config", file.toString());
+        assertThat(config.initiators()).containsExactly("iqn.2025-01.org.example:web", "iqn.2025-01.org.example:db");
+        assertThat(config.luns().get(0).initiators()).isEmpty();
+        assertThat(config.luns().get(1).initiators()).containsExactly("iqn.2025-01.org.example:db");
     }
 
     private String yamlError(String yaml) throws Exception {

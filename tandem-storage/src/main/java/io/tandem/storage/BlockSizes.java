@@ -23,4 +23,12 @@ final class BlockSizes {
                     "blocks " + lba + "+" + blocks + " past end " + blockCount);
         }
     }
+
+    /** Throws OUT_OF_RANGE unless [lba, lba + blocks) lies inside a device of {@code blockCount} blocks. */
+    static void checkBlocks(long lba, long blocks, long blockCount) {
+        if (lba < 0 || blocks < 0 || lba > blockCount || blocks > blockCount - lba) {
+            throw new StorageException(StorageException.Kind.OUT_OF_RANGE,
+                    "blocks " + lba + "+" + blocks + " past end " + blockCount);
+        }
+    }
 }

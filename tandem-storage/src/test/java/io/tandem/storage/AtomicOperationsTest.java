@@ -129,12 +129,13 @@ class AtomicOperationsTest {
         opened.add(d);
         int each = 1500;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process other = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Path errors = dir.resolve("other.err");
+        Process other = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 CawCounter.class.getName(), file.toString(), Integer.toString(each))
-                .redirectErrorStream(true).start();
+                .redirectError(errors.toFile()).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("ready");
+            assertThat(out.readLine()).as("other process: %s", (Object) errors).isEqualTo("ready");
             int misses = CawCounter.increment(d, each);
             assertThat(other.waitFor(50, TimeUnit.SECONDS)).isTrue();
             assertThat(out.readLine()).isEqualTo("done");

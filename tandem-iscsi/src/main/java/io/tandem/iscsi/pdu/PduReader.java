@@ -198,21 +198,49 @@ public final class PduReader {
         }
     }
 
-    /** Fills {@code buffer} to its limit. Returns false on EOF before the first byte if allowed. */
+    /**
+     * Fills {@code buffer} to its limit, from the read-ahead buffer first. Returns false on EOF
+     * before the first byte if allowed.
+     *
+     * <p>Small PDUs (headers, 4 KiB writes) arrive several per socket read through the read-ahead
+     * buffer, so one syscall serves many; a large remainder is read straight into its destination,
+     * so bulk Data-Out is never copied twice.
+     */
     private boolean fill(ByteBuffer buffer, boolean eofAllowedAtStart) throws IOException {
         boolean first = true;
         while (buffer.hasRemaining()) {
-            int n = channel.read(buffer);
+            if (readAhead.hasRemaining()) {
+                int n = Math.min(readAhead.remaining(), buffer.remaining());
+                buffer.put(buffer.position(), readAhead, readAhead.position(), n);
+                buffer.position(buffer.position() + n);
+                readAhead.position(readAhead.position() + n);
+                first = false;
+                continue;
+            }
+            int n;
+            if (buffer.remaining() >= READ_AHEAD_BYTES / 2) {
+                n = channel.read(buffer);
+            } else {
+                readAhead.clear();
+                n = channel.read(readAhead);
+                readAhead.flip();
+            }
             if (n < 0) {
                 if (first && eofAllowedAtStart) {
                     return false;
                 }
                 throw new EOFException("connection closed inside a PDU");
             }
-            first = false;
+            if (n > 0) {
+                first = false;
+            }
         }
         return true;
     }
+
+    private static final int READ_AHEAD_BYTES = 64 * 1024;
+    /** Bytes received but not yet parsed, in read mode (empty: position == limit). */
+    private final ByteBuffer readAhead = ByteBuffer.allocateDirect(READ_AHEAD_BYTES).limit(0);
 
     private static final class CrcAccumulator {
         private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();

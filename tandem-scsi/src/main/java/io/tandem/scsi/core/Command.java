@@ -15,6 +15,11 @@ import java.util.function.Supplier;
  * exactly once, either completed or aborted, and every backend operation it starts goes through
  * {@link #io} so an abort can (a) refuse operations not yet started and (b) wait for the ones
  * already in flight before the abort is reported done.
+ *
+ * <p>A command whose row is flagged {@link CommandFlag#WRITES_MEDIUM} is <em>committed</em> by its
+ * first backend operation: from then on an abort no longer refuses its later operations but waits
+ * until the whole command has run (then reports it aborted). So an aborted command that writes the
+ * medium has either changed nothing or done all of its work, never a part of it (see docs/scsi.md).
  */
 public final class Command {
 
@@ -31,7 +36,10 @@ public final class Command {
     private Runnable start;
 
     private State state = State.ACTIVE;              // guarded by this
+    private boolean committed;                       // guarded by this
     private final List<CompletableFuture<?>> inFlight = new ArrayList<>(1); // guarded by this
+    /** Completes when the execution pipeline is done with the task (its handler's future ended). */
+    private final CompletableFuture<Void> pipelineEnded = new CompletableFuture<>();
 
     public Command(ScsiTask task, LogicalUnit lu, CommandDescriptor descriptor, TargetContext target,
                    long lba, long transferBlocks) {
@@ -98,14 +106,18 @@ public final class Command {
     }
 
     /**
-     * Starts a backend operation on behalf of this task, unless the task was aborted, in which case
-     * the operation is not started and the returned future fails with {@link TaskAbortedException}.
+     * Starts a backend operation on behalf of this task, unless the task was aborted before it
+     * committed, in which case the operation is not started and the returned future fails with
+     * {@link TaskAbortedException}. The first operation of a medium-writing command commits it.
      */
     public <T> CompletableFuture<T> io(Supplier<CompletableFuture<T>> operation) {
         CompletableFuture<T> f;
         synchronized (this) {
-            if (state == State.ABORTED) {
+            if (state == State.ABORTED && !committed) {
                 return CompletableFuture.failedFuture(TaskAbortedException.INSTANCE);
+            }
+            if (descriptor.has(CommandFlag.WRITES_MEDIUM)) {
+                committed = true;
             }
             f = operation.get();
             if (f.isDone()) {
@@ -125,6 +137,16 @@ public final class Command {
         return state == State.ABORTED;
     }
 
+    /** Whether the task was aborted and will start no more backend work (aborted and not committed). */
+    public synchronized boolean isStopped() {
+        return state == State.ABORTED && !committed;
+    }
+
+    /** Whether a medium-writing backend operation has started (the command will run to its end). */
+    public synchronized boolean isCommitted() {
+        return committed;
+    }
+
     /** Claims the right to report completion; false if the task was already aborted (or completed). */
     public synchronized boolean markCompleted() {
         if (state != State.ACTIVE) {
@@ -136,7 +158,9 @@ public final class Command {
 
     /**
      * Claims the task for an abort. Returns null when the task already completed (nothing to
-     * abort); otherwise a future that completes once none of its backend operations is in flight.
+     * abort); otherwise a future that completes once the task does no more backend work: at once
+     * when nothing is in flight, when its in-flight operations end, or, for a committed task, when
+     * its whole execution has ended.
      */
     public CompletableFuture<Void> markAborted() {
         List<CompletableFuture<?>> wait;
@@ -145,6 +169,9 @@ public final class Command {
                 return null;
             }
             state = State.ABORTED;
+            if (committed) {
+                return pipelineEnded.copy();
+            }
             wait = List.copyOf(inFlight);
         }
         if (wait.isEmpty()) {
@@ -152,6 +179,11 @@ public final class Command {
         }
         return CompletableFuture.allOf(wait.stream().map(f -> f.handle((r, e) -> null))
                 .toArray(CompletableFuture[]::new));
+    }
+
+    /** The execution pipeline is done with this task (called once, completed or aborted). */
+    public void pipelineEnded() {
+        pipelineEnded.complete(null);
     }
 
     /** How a parked task is started when the task set lets it run (ordering). */

@@ -15,6 +15,8 @@ public enum CommandFlag {
     ALUA_UNAVAILABLE_OK,
     /** Runs while the target port group is in ALUA transition. */
     ALUA_TRANSITIONING_OK,
+    /** Runs while the target port is ALUA Offline (only what lets an initiator find out: INQUIRY, REPORT LUNS, REQUEST SENSE). */
+    ALUA_OFFLINE_OK,
     /**
      * A nexus that is not registered may run it while another nexus holds a persistent reservation
      * of type Write Exclusive (or its Registrants Only / All Registrants variants).

@@ -1,20 +1,26 @@
 package io.tandem.scsi.core;
 
+import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.LuState;
+import io.tandem.scsi.LunAcl;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.Nexus;
 import io.tandem.storage.BlockDevice;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * One logical unit's state on this node: its device and identity, mode parameters, per-nexus unit
- * attention queues, live task set and ALUA access state.
+ * attention queues, live task set, ALUA access state and which initiators see it (LUN masking).
  */
 public final class LogicalUnit {
 
-    /** Logical blocks reported per physical block are derived from this (SBC LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT). */
-    public static final int PHYSICAL_BLOCK_BYTES = 4096;
+    /** The unit file systems and the page cache work in: the OPTIMAL TRANSFER LENGTH GRANULARITY hint. */
+    public static final int PAGE_BYTES = 4096;
     /** Largest transfer one command may ask for (Block Limits MAXIMUM TRANSFER LENGTH), in bytes. */
     public static final int MAX_TRANSFER_BYTES = 8 * 1024 * 1024;
 
@@ -24,8 +30,15 @@ public final class LogicalUnit {
     private final AtomicReference<ModeParameters> modeParameters = new AtomicReference<>(ModeParameters.DEFAULTS);
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
-    private volatile AluaState aluaState = AluaState.ACTIVE_OPTIMIZED;
+    /** REPORT TARGET PORT GROUPS STATUS CODE per group: how its state last changed (node-local). */
+    private volatile Map<Integer, Integer> portGroupStatus = Map.of();
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
+    private volatile LunAcl acl = LunAcl.EVERYONE;
+    /** Set once the LU is being removed: nothing new starts on it. */
+    private volatile boolean retired;
+    /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
+    private volatile LuState state;
+    private volatile Coordinator coordinator;
     private final SanitizeState sanitize = new SanitizeState();
     private final CopyOperations copies = new CopyOperations();
 
@@ -33,6 +46,7 @@ public final class LogicalUnit {
         this.spec = spec;
         this.device = spec.device();
         this.identity = LuIdentity.derive(targetName, spec.name(), companyId);
+        this.state = LuState.initial(stateId());
     }
 
     public int number() { return spec.number(); }
@@ -49,10 +63,20 @@ public final class LogicalUnit {
         return spec.readOnly() || device.readOnly();
     }
 
-    /** log2(physical block / logical block), 0 when the logical block is already the physical size. */
+    /**
+     * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT, from the LU's configured physical block size. The
+     * default is 0 (one logical block per physical block), as file-backed targets (LIO fileio, tgt)
+     * report: a file has no physical block the initiator must align to, and the unit in which space
+     * is given back is reported where SBC-4 puts it, as OPTIMAL UNMAP GRANULARITY. A "512e" LU
+     * (physical-block-size 4096) reports 3.
+     */
     public int logicalBlocksPerPhysicalExponent() {
-        int ratio = Math.max(1, PHYSICAL_BLOCK_BYTES / blockSize());
-        return Integer.numberOfTrailingZeros(ratio);
+        return Integer.numberOfTrailingZeros(spec.physicalBlockSize() / blockSize());
+    }
+
+    /** OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: a page. */
+    public int optimalTransferGranularityBlocks() {
+        return Math.max(1, PAGE_BYTES / blockSize());
     }
 
     public long maxTransferBlocks() {
@@ -72,8 +96,23 @@ public final class LogicalUnit {
         modeParameters.set(ModeParameters.DEFAULTS);
     }
 
-    public AluaState aluaState() { return aluaState; }
-    public void aluaState(AluaState state) { this.aluaState = state; }
+    /**
+     * The LU's asymmetric access state through a target port group, from the applied cluster
+     * record; a group the record does not name is Active/Optimized (every path active at once).
+     */
+    public AluaState accessState(int targetPortGroup) {
+        var stored = state.portGroupStates().get(targetPortGroup);
+        return stored == null ? AluaState.ACTIVE_OPTIMIZED : AluaState.of(stored);
+    }
+
+    /** REPORT TARGET PORT GROUPS STATUS CODE of a group: 0 none, 1 changed by SET TARGET PORT GROUPS, 2 implicitly. */
+    public int portGroupStatus(int targetPortGroup) {
+        return portGroupStatus.getOrDefault(targetPortGroup, 0);
+    }
+
+    public void portGroupStatus(Map<Integer, Integer> status) {
+        this.portGroupStatus = Map.copyOf(status);
+    }
 
     public SanitizeState sanitize() { return sanitize; }
     /** EXTENDED COPY operations this LU's copy manager runs or holds results of. */
@@ -82,12 +121,72 @@ public final class LogicalUnit {
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
 
+    public LunAcl acl() { return acl; }
+    /** Changed only by {@code ScsiTarget}, which raises REPORTED LUNS DATA HAS CHANGED where visibility changes. */
+    public void acl(LunAcl acl) { this.acl = java.util.Objects.requireNonNull(acl); }
+
+    /** Whether the LU exists for this nexus (LUN masking). */
+    public boolean visibleTo(Nexus nexus) {
+        return acl.admits(nexus.initiatorName());
+    }
+
+    public boolean retired() { return retired; }
+    public void retire() { retired = true; }
+    /** The LU's key in the coordinator: its NAA designator in hex, the same on every node. */
+    public String stateId() {
+        return HexFormat.of().formatHex(identity.naa());
+    }
+
+    /**
+     * The cluster record (persistent reservations, SPC-2 reservation, ALUA, ...) as this node last
+     * applied it. Never blocks; this is what the precheck and PERSISTENT RESERVE IN read.
+     */
+    public LuState state() {
+        return state;
+    }
+
+    /** Installs a newly applied version (only the coordinator's apply hook calls this). */
+    public void state(LuState applied) {
+        this.state = applied;
+    }
+
+    /** Connects the LU to its coordinator with the record it joined with. */
+    public void bindState(Coordinator coordinator, LuState initial) {
+        this.coordinator = coordinator;
+        this.state = initial;
+    }
+
+    /**
+     * Changes the cluster record through the coordinator (compare-and-set, retried). The future
+     * completes once every node, this one included, has applied the new version; what
+     * {@code change} throws (e.g. a {@link ScsiException}) fails it.
+     */
+    public CompletableFuture<LuState> changeState(UnaryOperator<LuState> change) {
+        Coordinator c = coordinator;
+        if (c == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(this + " has no coordinator"));
+        }
+        return c.update(stateId(), change);
+    }
+
     /** The nexus' queue, created empty the first time the nexus addresses this LU. */
     public UnitAttentionQueue unitAttentions(Nexus nexus) {
         return unitAttentions.computeIfAbsent(nexus, n -> new UnitAttentionQueue());
     }
 
-    /** Establishes {@code reason} for every known nexus, except {@code except} (may be null). */
+    /**
+     * Establishes unit attention {@code reason} for one I_T nexus on this LU (e.g. REGISTRATIONS
+     * PREEMPTED for a preempted registrant). De-duplicated; see {@link UnitAttentionQueue}.
+     */
+    public void establish(Nexus nexus, SenseReason reason) {
+        unitAttentions(nexus).establish(reason);
+    }
+
+    /**
+     * Establishes {@code reason} for every I_T nexus known to this LU (every logged-in nexus that
+     * sees it has a queue from its login on), except {@code except} (may be null): e.g. MODE
+     * PARAMETERS CHANGED, CAPACITY DATA HAS CHANGED, ASYMMETRIC ACCESS STATE CHANGED.
+     */
     public void establishForAll(SenseReason reason, Nexus except) {
         unitAttentions.forEach((nexus, queue) -> {
             if (!nexus.equals(except)) {

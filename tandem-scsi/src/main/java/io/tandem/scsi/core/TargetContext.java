@@ -1,6 +1,6 @@
 package io.tandem.scsi.core;
 
-import java.nio.ByteBuffer;
+import io.tandem.scsi.TargetPortGroup;
 import java.util.List;
 
 /** What handlers may know about the target device as a whole. */
@@ -13,6 +13,12 @@ public interface TargetContext {
 
     /** The opcode table (REPORT SUPPORTED OPERATION CODES renders it). */
     CommandSet commands();
+
+    /** The ALUA target port groups of the cluster, ascending by id (REPORT TARGET PORT GROUPS lists them). */
+    List<TargetPortGroup> targetPortGroups();
+
+    /** Seconds an implicit ALUA transition may take (REPORT TARGET PORT GROUPS extended header). */
+    int implicitTransitionSeconds();
 
     /** A buffer for bulk data (READ data-in, WRITE data-out), position 0, limit = capacity = {@code bytes}. */
     BufferPool bufferPool();

@@ -8,17 +8,21 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
 /**
  * The live tasks of one logical unit (one task set shared by all I_T nexuses, TST=000b) and the
- * SAM task-attribute ordering between them:
+ * SAM-5 task-attribute ordering between them:
  * <ul>
- *   <li>SIMPLE (and UNTAGGED, ACA, treated as SIMPLE): runs at once unless an older ORDERED task is
- *       still live; then it waits behind it in arrival order.</li>
+ *   <li>SIMPLE (and UNTAGGED, ACA, treated as SIMPLE): runs at once unless an older ORDERED or
+ *       HEAD OF QUEUE task is still live; then it waits behind it in arrival order.</li>
  *   <li>ORDERED: waits until every older task has ended; newer SIMPLE/ORDERED tasks wait for it.</li>
- *   <li>HEAD OF QUEUE: runs at once, ignoring and not blocking the others.</li>
+ *   <li>HEAD OF QUEUE: runs at once, whatever is live or waiting; newer SIMPLE and ORDERED tasks
+ *       wait for it.</li>
  * </ul>
+ * Waiting tasks start in arrival order (a SIMPLE task never overtakes an older waiting one), so
+ * every task an ORDERED task must follow has started before it.
  * The lock is per LU and held only for bookkeeping, never across I/O.
  */
 public final class TaskSet {
@@ -31,6 +35,8 @@ public final class TaskSet {
     private final LinkedHashSet<Command> running = new LinkedHashSet<>();
     private final ArrayDeque<Command> waiting = new ArrayDeque<>();
     private int runningOrdered;
+    private int runningHeadOfQueue;
+    private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(0);
 
     /** Outcome of {@link #enter}. */
     public enum Admission { RUN_NOW, WAIT, DUPLICATE_TAG }
@@ -57,28 +63,58 @@ public final class TaskSet {
 
     /** Removes an ended task (idempotent) and returns the parked tasks that may start now, in order. */
     public List<Command> leave(Command c) {
-        synchronized (lock) {
-            if (!live.remove(new Key(c.nexus(), c.task().tag()), c)) {
-                return List.of();
-            }
-            if (running.remove(c)) {
-                if (c.task().attribute() == TaskAttribute.ORDERED) {
-                    runningOrdered--;
+        List<CompletableFuture<Void>> nowEmpty = null;
+        try {
+            synchronized (lock) {
+                if (!live.remove(new Key(c.nexus(), c.task().tag()), c)) {
+                    return List.of();
                 }
-            } else {
-                waiting.remove(c);
-            }
-            List<Command> startable = null;
-            while (!waiting.isEmpty() && mayStart(waiting.peekFirst())) {
-                Command next = waiting.pollFirst();
-                markRunning(next);
-                if (startable == null) {
-                    startable = new ArrayList<>(2);
+                if (live.isEmpty() && !emptyWaiters.isEmpty()) {
+                    nowEmpty = List.copyOf(emptyWaiters);
+                    emptyWaiters.clear();
                 }
-                startable.add(next);
+                return unlink(c);
             }
-            return startable == null ? List.of() : startable;
+        } finally {
+            if (nowEmpty != null) {
+                nowEmpty.forEach(f -> f.complete(null)); // outside the lock: waiters run arbitrary code
+            }
         }
+    }
+
+    /** Completes once no task is live (at once if none is); used to drain an LU being removed. */
+    public CompletableFuture<Void> whenEmpty() {
+        synchronized (lock) {
+            if (live.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            var f = new CompletableFuture<Void>();
+            emptyWaiters.add(f);
+            return f;
+        }
+    }
+
+    /** Takes an ended task out of the running/waiting lists; returns the parked tasks it unblocked. Holds the lock. */
+    private List<Command> unlink(Command c) {
+        if (running.remove(c)) {
+            switch (c.task().attribute()) {
+                case ORDERED -> runningOrdered--;
+                case HEAD_OF_QUEUE -> runningHeadOfQueue--;
+                default -> { }
+            }
+        } else {
+            waiting.remove(c);
+        }
+        List<Command> startable = null;
+        while (!waiting.isEmpty() && mayStart(waiting.peekFirst())) {
+            Command next = waiting.pollFirst();
+            markRunning(next);
+            if (startable == null) {
+                startable = new ArrayList<>(2);
+            }
+            startable.add(next);
+        }
+        return startable == null ? List.of() : startable;
     }
 
     public Command find(Nexus nexus, long tag) {
@@ -111,14 +147,19 @@ public final class TaskSet {
         }
     }
 
+    /** For a task at the head of the waiting line (or arriving to an empty one). */
     private boolean mayStart(Command c) {
-        return c.task().attribute() == TaskAttribute.ORDERED ? running.isEmpty() : runningOrdered == 0;
+        return c.task().attribute() == TaskAttribute.ORDERED
+                ? running.isEmpty()
+                : runningOrdered == 0 && runningHeadOfQueue == 0;
     }
 
     private void markRunning(Command c) {
         running.add(c);
-        if (c.task().attribute() == TaskAttribute.ORDERED) {
-            runningOrdered++;
+        switch (c.task().attribute()) {
+            case ORDERED -> runningOrdered++;
+            case HEAD_OF_QUEUE -> runningHeadOfQueue++;
+            default -> { }
         }
     }
 }

@@ -39,8 +39,9 @@ public final class ReadCapacity {
         Bytes.putLong(d, 0, lu.blockCount() - 1);
         Bytes.putInt(d, 8, lu.blockSize());
         // byte 12: no protection information; byte 13: logical blocks per physical block exponent;
-        // byte 14: LBPME=0 (fully provisioned), lowest aligned LBA 0.
+        // byte 14: LBPME and LBPRZ when thin provisioned, lowest aligned LBA 0.
         d[13] = (byte) lu.logicalBlocksPerPhysicalExponent();
+        d[14] = (byte) LogicalBlockProvisioning.readCapacityFlags(lu);
         return c.dataIn(d, allocation);
     }
 }

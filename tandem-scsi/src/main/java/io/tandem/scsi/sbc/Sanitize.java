@@ -47,21 +47,19 @@ public final class Sanitize {
     private Sanitize() {
     }
 
-    /** OVERWRITE carries a header and an initialization pattern of 1 .. block size bytes. */
-    public static long overwriteDataOut(byte[] cdb, LogicalUnit lu, long blocks) {
-        int length = Bytes.u16(cdb, PARAMETER_LIST_LENGTH_BYTE);
-        if (length <= HEADER || length > lu.blockSize() + HEADER) {
-            throw ScsiException.invalidCdbField(PARAMETER_LIST_LENGTH_BYTE, 7);
-        }
-        return length;
+    /**
+     * Data-Out: the PARAMETER LIST LENGTH. The handlers check it (OVERWRITE: a header and a pattern
+     * of 1 .. block size bytes; the others: none), after the precheck, so a command refused for
+     * its access state or a reservation is refused for that first.
+     */
+    public static long dataOut(byte[] cdb, LogicalUnit lu, long blocks) {
+        return Bytes.u16(cdb, PARAMETER_LIST_LENGTH_BYTE);
     }
 
-    /** BLOCK ERASE and EXIT FAILURE MODE take no parameter list. */
-    public static long noParameterList(byte[] cdb, LogicalUnit lu, long blocks) {
-        if (Bytes.u16(cdb, PARAMETER_LIST_LENGTH_BYTE) != 0) {
+    private static void checkNoParameterList(Command c) {
+        if (Bytes.u16(c.cdb(), PARAMETER_LIST_LENGTH_BYTE) != 0) {
             throw ScsiException.invalidCdbField(PARAMETER_LIST_LENGTH_BYTE, 7);
         }
-        return 0;
     }
 
     public static long bytesPerSecond() {
@@ -69,6 +67,10 @@ public final class Sanitize {
     }
 
     public static CompletableFuture<ScsiResponse> overwrite(Command c) {
+        int declared = Bytes.u16(c.cdb(), PARAMETER_LIST_LENGTH_BYTE);
+        if (declared <= HEADER || declared > c.lu().blockSize() + HEADER) {
+            throw ScsiException.invalidCdbField(PARAMETER_LIST_LENGTH_BYTE, 7);
+        }
         ByteBuffer list = c.dataOut();
         int length = list == null ? 0 : list.remaining();
         if (length <= HEADER) {
@@ -100,12 +102,17 @@ public final class Sanitize {
         return start(c, new Passes(pattern, count, invert));
     }
 
+    /**
+     * BLOCK ERASE deallocates every block (a thin LU's blocks then read as zeroes and report
+     * deallocated); on a fully provisioned LU it writes zeroes.
+     */
     public static CompletableFuture<ScsiResponse> blockErase(Command c) {
-        // No deallocation in the SPI yet (thin provisioning adds it): erase by writing zeroes.
-        return start(c, new Passes(new byte[]{0}, 1, false));
+        checkNoParameterList(c);
+        return start(c, null);
     }
 
     public static CompletableFuture<ScsiResponse> exitFailureMode(Command c) {
+        checkNoParameterList(c);
         if (!c.lu().sanitize().exitFailureMode()) {
             // The failed operation was requested with AUSE=0: only a successful sanitize ends it.
             throw ScsiException.invalidCdbField(1, 4);
@@ -113,7 +120,7 @@ public final class Sanitize {
         return Command.good();
     }
 
-    /** The overwrite passes of one operation; the last pass always writes the pattern itself. */
+    /** The overwrite passes of one operation (null: a block erase); the last pass writes the pattern itself. */
     private record Passes(byte[] pattern, int count, boolean invert) {
         boolean inverted(int pass) {
             return invert && ((count - 1 - pass) & 1) == 1;
@@ -132,7 +139,11 @@ public final class Sanitize {
             boolean ok = false;
             try {
                 drain(lu, c);
-                run(lu, passes);
+                if (passes == null) {
+                    erase(lu);
+                } else {
+                    overwrite(lu, passes);
+                }
                 ok = true;
             } catch (Throwable e) {
                 LOG.log(System.Logger.Level.ERROR, "sanitize of " + lu + " failed", e);
@@ -167,7 +178,27 @@ public final class Sanitize {
         }
     }
 
-    private static void run(LogicalUnit lu, Passes passes) throws Exception {
+    private static void erase(LogicalUnit lu) throws Exception {
+        BlockDevice device = lu.device();
+        long blocks = device.blockCount();
+        int chunkBlocks = Math.max(1, CHUNK_BYTES / device.blockSize());
+        // Deallocation changes metadata only; written zeroes are a bulk write and are paced.
+        boolean paced = !device.thinProvisioned();
+        long rate = Math.max(1, bytesPerSecond());
+        long started = System.nanoTime();
+        for (long lba = 0; lba < blocks; ) {
+            int n = (int) Math.min(chunkBlocks, blocks - lba);
+            device.writeZeroes(lba, n, true, false).get();
+            lba += n;
+            lu.sanitize().progress(lba, blocks);
+            if (paced) {
+                pace(started, lba * device.blockSize(), rate);
+            }
+        }
+        device.flush().get();
+    }
+
+    private static void overwrite(LogicalUnit lu, Passes passes) throws Exception {
         BlockDevice device = lu.device();
         int blockSize = device.blockSize();
         long blocks = device.blockCount();

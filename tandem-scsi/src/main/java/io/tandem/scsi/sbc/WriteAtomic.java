@@ -11,8 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * WRITE ATOMIC(16) (SBC-4 5.48): a write that readers and other writers observe either not at
  * all or whole. The backing store writes it under an exclusive range lock
  * ({@code BlockDevice.writeAtomic}). Limits (Block Limits VPD): up to the MAXIMUM TRANSFER
- * LENGTH, aligned to and a multiple of one physical block, which is where the page cache and the
- * file systems below write whole; ATOMIC BOUNDARY is not supported (outside the CDB usage mask).
+ * LENGTH, aligned to and a multiple of the LU's physical block: an atomic write never covers part
+ * of a physical block, the unit the LU tells initiators to align to. ATOMIC BOUNDARY is not
+ * supported (outside the CDB usage mask).
  */
 public final class WriteAtomic {
 

@@ -201,8 +201,15 @@ public final class ExtendedCopy {
         }
         CommandSet table = c.target().commands();
         // The copy manager reads and writes on behalf of the nexus that sent the EXTENDED COPY, so
-        // the copy targets' reservations apply to it as to a READ(16) and a WRITE(16) of its own.
-        if (conflicts(source, c.nexus(), table.find(0x88, 0)) || conflicts(destination, c.nexus(), table.find(0x8A, 0))) {
+        // the copy targets' access states and reservations apply to it as to a READ(16) and a
+        // WRITE(16) of its own through the same target port.
+        CommandDescriptor read = table.find(0x88, 0);
+        CommandDescriptor write = table.find(0x8A, 0);
+        int portGroup = c.nexus().targetPort().targetPortGroup();
+        if (!source.accessState(portGroup).admits(read) || !destination.accessState(portGroup).admits(write)) {
+            throw ScsiException.withParameterField(SenseReason.COPY_TARGET_DEVICE_NOT_REACHABLE, s.offset(), 7);
+        }
+        if (conflicts(source, c.nexus(), read) || conflicts(destination, c.nexus(), write)) {
             throw ScsiException.reservationConflict();
         }
         if (destination.readOnly()) {
@@ -236,7 +243,8 @@ public final class ExtendedCopy {
         Cscd cscd = cscds.get(index);
         if (cscd.naa() != null) {
             for (LogicalUnit lu : c.target().logicalUnits()) {
-                if (Arrays.equals(lu.identity().naa(), cscd.naa())) {
+                // Only LUs this nexus may address: LUN masking hides the others from copies too.
+                if (lu.visibleTo(c.nexus()) && !lu.retired() && Arrays.equals(lu.identity().naa(), cscd.naa())) {
                     if (cscd.blockLength() != lu.blockSize()) {
                         throw ScsiException.withParameterField(SenseReason.INCORRECT_COPY_TARGET_DEVICE_TYPE, cscd.offset() + 29, 7);
                     }

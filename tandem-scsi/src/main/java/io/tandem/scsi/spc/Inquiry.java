@@ -8,6 +8,7 @@ import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.sbc.CompareAndWrite;
+import io.tandem.scsi.sbc.LogicalBlockProvisioning;
 import io.tandem.scsi.sbc.WriteAtomic;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -68,7 +69,7 @@ public final class Inquiry {
             case PAGE_THIRD_PARTY_COPY -> thirdPartyCopy(lu);
             case PAGE_BLOCK_LIMITS -> blockLimits(lu);
             case PAGE_BLOCK_DEVICE_CHARACTERISTICS -> blockDeviceCharacteristics();
-            case PAGE_LOGICAL_BLOCK_PROVISIONING -> logicalBlockProvisioning();
+            case PAGE_LOGICAL_BLOCK_PROVISIONING -> LogicalBlockProvisioning.vpdPage(lu);
             default -> throw ScsiException.invalidCdbField(2, 7);
         };
         return c.dataIn(data, allocation);
@@ -81,7 +82,7 @@ public final class Inquiry {
         d[2] = 0x06;                     // VERSION: SPC-4
         d[3] = 0x12;                     // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (STANDARD_LENGTH - 5);
-        d[5] = 0x10 | 0x08;              // TPGS=01b: implicit ALUA; 3PC: EXTENDED COPY
+        d[5] = 0x30 | 0x08;              // TPGS=11b: implicit and explicit ALUA (REPORT/SET TARGET PORT GROUPS); 3PC: EXTENDED COPY
         d[6] = 0x10;                     // MULTIP: every cluster node is a port of this device
         d[7] = 0x02;                     // CMDQUE
         Bytes.putAscii(d, 8, 8, VENDOR);
@@ -174,9 +175,9 @@ public final class Inquiry {
     static byte[] blockLimits(LogicalUnit lu) {
         byte[] d = header(PAGE_BLOCK_LIMITS, 0x3C);
         d[5] = (byte) CompareAndWrite.MAX_BLOCKS;                      // MAXIMUM COMPARE AND WRITE LENGTH
-        Bytes.putShort(d, 6, 1 << lu.logicalBlocksPerPhysicalExponent()); // OPTIMAL TRANSFER LENGTH GRANULARITY
+        Bytes.putShort(d, 6, lu.optimalTransferGranularityBlocks());     // OPTIMAL TRANSFER LENGTH GRANULARITY
         Bytes.putInt(d, 8, lu.maxTransferBlocks());                     // MAXIMUM TRANSFER LENGTH
-        // UNMAP and WRITE SAME limits stay 0 until those commands exist.
+        LogicalBlockProvisioning.fillBlockLimits(d, lu);                 // UNMAP and WRITE SAME limits
         Bytes.putInt(d, 44, WriteAtomic.maxBlocks(lu));               // MAXIMUM ATOMIC TRANSFER LENGTH
         Bytes.putInt(d, 48, WriteAtomic.granularity(lu));             // ATOMIC ALIGNMENT
         Bytes.putInt(d, 52, WriteAtomic.granularity(lu));             // ATOMIC TRANSFER LENGTH GRANULARITY
@@ -189,10 +190,5 @@ public final class Inquiry {
         Bytes.putShort(d, 4, 0x0001); // MEDIUM ROTATION RATE: non-rotating medium
         d[7] = 0x40;                  // WABEREQ=01b: reads after a BLOCK ERASE succeed; WACEREQ=00b (no CRYPTO ERASE)
         return d;
-    }
-
-    static byte[] logicalBlockProvisioning() {
-        // Fully provisioned: no UNMAP/WRITE SAME unmapping, provisioning type 000b.
-        return header(PAGE_LOGICAL_BLOCK_PROVISIONING, 4);
     }
 }

@@ -1,6 +1,7 @@
 package io.tandem.scsi.spc;
 
 import io.tandem.scsi.core.ModeParameters;
+import io.tandem.scsi.core.ScsiException;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -8,7 +9,8 @@ import java.util.function.Function;
 /**
  * The mode pages this device server implements, as data: each page's layout is rendered from
  * {@link ModeParameters}, its changeable-bits mask is fixed, and MODE SELECT folds the changeable
- * bits back into a new {@link ModeParameters}. No page is savable (PS=0).
+ * bits back into a new {@link ModeParameters} (an {@code apply} function may refuse a reserved value
+ * with a field pointer relative to the page). No page is savable (PS=0).
  */
 public final class ModePages {
 
@@ -45,17 +47,43 @@ public final class ModePages {
         byte[] d = blank(CACHING, 0, 20);
         d[2] = (byte) (p.writeCacheEnabled() ? 0x04 : 0x00); // WCE
         return d;
-    }, mask(20, 2, 0x04), (p, d) -> new ModeParameters((d[2] & 0x04) != 0, p.descriptorSense(), p.softwareWriteProtect()));
+    }, mask(20, 2, 0x04), (p, d) -> p.withWriteCacheEnabled((d[2] & 0x04) != 0));
+
+    /*
+     * Control page (SPC-4 7.5.8). Changeable: D_SENSE, QERR, UA_INTLCK_CTRL, SWP, TAS. Fixed:
+     * TST=000b (one task set shared by every I_T nexus), TMF_ONLY=0, QUEUE ALGORITHM MODIFIER=1
+     * (unrestricted reordering of SIMPLE tasks), NUAR=0, RAC=0, ATO=0, AUTOLOAD MODE=0.
+     */
+    private static final int CONTROL_D_SENSE = 0x04;         // byte 2
+    private static final int CONTROL_QERR = 0x06;            // byte 3, bits 2..1
+    private static final int CONTROL_UA_INTLCK_CTRL = 0x30;  // byte 4, bits 5..4
+    private static final int CONTROL_SWP = 0x08;             // byte 4
+    private static final int CONTROL_TAS = 0x40;             // byte 5
 
     private static final Page CONTROL_PAGE = new Page(CONTROL, 0, 12, p -> {
         byte[] d = blank(CONTROL, 0, 12);
-        d[2] = (byte) (p.descriptorSense() ? 0x04 : 0x00); // TST=000b (one shared task set), D_SENSE
-        d[3] = 0x10;                                       // QUEUE ALGORITHM MODIFIER=1 (unrestricted), QERR=00b
-        d[4] = (byte) (p.softwareWriteProtect() ? 0x08 : 0x00); // SWP; UA_INTLCK_CTRL=00b
-        d[5] = 0x00;                                       // TAS=0: aborted tasks get no status
+        d[2] = (byte) (p.descriptorSense() ? CONTROL_D_SENSE : 0);
+        d[3] = (byte) (0x10 | p.queueErrorManagement() << 1);
+        d[4] = (byte) (p.unitAttentionInterlock() << 4 | (p.softwareWriteProtect() ? CONTROL_SWP : 0));
+        d[5] = (byte) (p.taskAbortedStatus() ? CONTROL_TAS : 0);
         return d;
-    }, maskOf(12, new int[]{2, 0x04}, new int[]{4, 0x08}),
-            (p, d) -> new ModeParameters(p.writeCacheEnabled(), (d[2] & 0x04) != 0, (d[4] & 0x08) != 0));
+    }, maskOf(12, new int[]{2, CONTROL_D_SENSE}, new int[]{3, CONTROL_QERR},
+            new int[]{4, CONTROL_UA_INTLCK_CTRL | CONTROL_SWP}, new int[]{5, CONTROL_TAS}),
+            ModePages::applyControl);
+
+    /** Folds a Control page from MODE SELECT into {@code p}; reserved QERR / UA_INTLCK_CTRL values are refused. */
+    private static ModeParameters applyControl(ModeParameters p, byte[] d) {
+        int qerr = (d[3] & CONTROL_QERR) >>> 1;
+        if (qerr == 0b10) {
+            throw ScsiException.invalidParameterField(3, 2);
+        }
+        int interlock = (d[4] & CONTROL_UA_INTLCK_CTRL) >>> 4;
+        if (interlock == 0b01) {
+            throw ScsiException.invalidParameterField(4, 5);
+        }
+        return p.withControl((d[2] & CONTROL_D_SENSE) != 0, (d[4] & CONTROL_SWP) != 0, interlock,
+                (d[5] & CONTROL_TAS) != 0, qerr);
+    }
 
     private static final Page CONTROL_EXTENSION_PAGE = new Page(CONTROL, 0x01, 32,
             p -> blank(CONTROL, 0x01, 32), new byte[32], (p, d) -> p);

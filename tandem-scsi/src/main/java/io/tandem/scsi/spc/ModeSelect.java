@@ -129,7 +129,13 @@ public final class ModeSelect {
             }
             byte[] sent = new byte[pageLength];
             System.arraycopy(list, p, sent, 0, pageLength);
-            result = page.apply().apply(result, sent);
+            try {
+                result = page.apply().apply(result, sent);
+            } catch (ScsiException e) {
+                // the page's own check points into the page; the sense must point into the list
+                throw e.hasFieldPointer() && !e.fieldInCdb()
+                        ? ScsiException.invalidParameterField(p + e.fieldByte(), e.fieldBit()) : e;
+            }
             p += pageLength;
         }
         return result;

@@ -72,6 +72,9 @@ public final class IscsiSession implements AutoCloseable {
     private final List<Pdu> asyncMessages = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger nopInsAnswered = new AtomicInteger();
     private volatile Duration commandTimeout = DEFAULT_TIMEOUT;
+    /** Solicited Data-Out waits for this; see {@link #holdDataOut()}. */
+    private volatile CompletableFuture<Void> dataOutGate = CompletableFuture.completedFuture(null);
+    private final AtomicInteger r2tsHeld = new AtomicInteger();
 
     private IscsiSession(PduChannel channel, LoginOptions options, LoginResult login) {
         this.channel = channel;
@@ -139,6 +142,26 @@ public final class IscsiSession implements AutoCloseable {
         synchronized (asyncMessages) {
             return List.copyOf(asyncMessages);
         }
+    }
+
+    /**
+     * From now on R2Ts are accepted but not answered until {@link #releaseDataOut()}, so a write
+     * stays at the target waiting for its Data-Out (for aborting commands in that state).
+     */
+    public void holdDataOut() {
+        if (dataOutGate.isDone()) {
+            dataOutGate = new CompletableFuture<>();
+        }
+    }
+
+    /** Answers the held R2Ts (in arrival order) and stops holding. */
+    public void releaseDataOut() {
+        dataOutGate.complete(null);
+    }
+
+    /** R2Ts received while Data-Out was held. */
+    public int r2tsHeld() {
+        return r2tsHeld.get();
     }
 
     /** Number of target NOP-Ins (TTT != 0xffffffff) answered with a NOP-Out. */
@@ -783,13 +806,20 @@ public final class IscsiSession implements AutoCloseable {
                         + " R2Ts outstanding");
             }
             int ttt = pdu.ttt();
-            sender.execute(() -> {
+            Runnable answer = () -> {
                 try {
                     sendDataOut(ttt, offset, length, true);
                 } catch (IOException e) {
                     fail(e);
                 }
-            });
+            };
+            CompletableFuture<Void> gate = dataOutGate;
+            if (gate.isDone()) {
+                sender.execute(answer);
+            } else {
+                r2tsHeld.incrementAndGet();
+                gate.thenRunAsync(answer, sender);
+            }
         }
 
         private boolean onResponse(Pdu pdu) {

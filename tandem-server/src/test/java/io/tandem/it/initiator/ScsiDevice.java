@@ -122,4 +122,64 @@ public final class ScsiDevice {
     private static String ascii(byte[] d, int at, int len) {
         return new String(d, at, len, StandardCharsets.US_ASCII).trim();
     }
+
+    // ---- persistent reservations (SPC-4 6.16, 6.17)
+
+    /** PERSISTENT RESERVE OUT with the basic 24-byte parameter list; returns the result whatever the status. */
+    public ScsiResult persistentReserveOut(int serviceAction, int type, long key, long serviceActionKey, boolean aptpl)
+            throws IOException {
+        byte[] p = new byte[24];
+        putLong(p, 0, key);
+        putLong(p, 8, serviceActionKey);
+        p[20] = (byte) (aptpl ? 0x01 : 0x00);
+        byte[] cdb = new byte[10];
+        cdb[0] = 0x5F;
+        cdb[1] = (byte) (serviceAction & 0x1F);
+        cdb[2] = (byte) (type & 0x0F);
+        Cdbs.putInt(cdb, 5, p.length);
+        return session.execute(ScsiRequest.write(lun, cdb, p));
+    }
+
+    /** PERSISTENT RESERVE IN; returns the result whatever the status. */
+    public ScsiResult persistentReserveIn(int serviceAction, int allocationLength) throws IOException {
+        byte[] cdb = new byte[10];
+        cdb[0] = 0x5E;
+        cdb[1] = (byte) (serviceAction & 0x1F);
+        cdb[7] = (byte) (allocationLength >>> 8);
+        cdb[8] = (byte) allocationLength;
+        return session.execute(ScsiRequest.read(lun, cdb, allocationLength));
+    }
+
+    /** READ KEYS: PRGENERATION and the registered keys in order. */
+    public record ReservationKeys(long generation, List<Long> keys) {}
+
+    /** READ RESERVATION: the reservation key and type, or {@code type == 0} when the LU is not reserved. */
+    public record ReservationStatus(long generation, long key, int type) {
+        public boolean reserved() { return type != 0; }
+    }
+
+    public ReservationKeys readKeys() throws IOException {
+        byte[] d = persistentReserveIn(0x00, 8192).requireGood();
+        long generation = Cdbs.getInt(d, 0) & 0xFFFFFFFFL;
+        int length = Cdbs.getInt(d, 4);
+        List<Long> keys = new ArrayList<>();
+        for (int at = 8; at + 8 <= Math.min(d.length, 8 + length); at += 8) {
+            keys.add(Cdbs.getLong(d, at));
+        }
+        return new ReservationKeys(generation, keys);
+    }
+
+    public ReservationStatus readReservation() throws IOException {
+        byte[] d = persistentReserveIn(0x01, 8192).requireGood();
+        long generation = Cdbs.getInt(d, 0) & 0xFFFFFFFFL;
+        if (Cdbs.getInt(d, 4) < 16) {
+            return new ReservationStatus(generation, 0, 0);
+        }
+        return new ReservationStatus(generation, Cdbs.getLong(d, 8), d[21] & 0x0F);
+    }
+
+    private static void putLong(byte[] b, int at, long v) {
+        Cdbs.putInt(b, at, (int) (v >>> 32));
+        Cdbs.putInt(b, at + 4, (int) v);
+    }
 }

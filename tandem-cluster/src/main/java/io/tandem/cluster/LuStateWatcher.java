@@ -1,0 +1,22 @@
+package io.tandem.cluster;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A node's apply hook for one LU. Called once per new version, in version order, never
+ * concurrently for the same LU. The node installs {@code next} in the cache its I/O path reads,
+ * aborts the tasks {@code next.transition()} requires and waits for their in-flight backend writes,
+ * queues unit attentions for its own nexuses, and only then completes the returned stage: that is
+ * this node's "applied version N". The change's originator is answered after every live member
+ * has applied it.
+ */
+@FunctionalInterface
+public interface LuStateWatcher {
+
+    /**
+     * @param previous the version this node had applied before (version 0 record at first)
+     * @param next     the new version
+     * @return completes when this node has fully applied {@code next}
+     */
+    CompletionStage<Void> apply(LuState previous, LuState next);
+}

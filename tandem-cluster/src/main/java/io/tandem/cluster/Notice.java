@@ -1,0 +1,43 @@
+package io.tandem.cluster;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Something every node must do for the nexuses it serves when it applies a new version: the
+ * record itself says what is true now, a notice says what happened on the way there (who was
+ * preempted, whose tasks to abort), which a state comparison alone cannot tell.
+ *
+ * @param kind    what to do
+ * @param nexuses whom it concerns; a {@link NexusId} with {@link NexusId#ALL_TARGET_PORTS} means
+ *                that initiator port on every target port
+ */
+public record Notice(Kind kind, List<NexusId> nexuses) {
+
+    public enum Kind {
+        /** Establish unit attention REGISTRATIONS PREEMPTED. */
+        REGISTRATIONS_PREEMPTED,
+        /** Establish unit attention RESERVATIONS PREEMPTED. */
+        RESERVATIONS_PREEMPTED,
+        /** Establish unit attention RESERVATIONS RELEASED. */
+        RESERVATIONS_RELEASED,
+        /** Establish unit attention ASYMMETRIC ACCESS STATE CHANGED. */
+        ASYMMETRIC_ACCESS_STATE_CHANGED,
+        /** Establish unit attention CAPACITY DATA HAS CHANGED. */
+        CAPACITY_DATA_CHANGED,
+        /**
+         * Abort every task of these nexuses (except the task that made the change), with the task
+         * aborted status semantics (TAS) of the node's Control mode page, before acknowledging.
+         */
+        ABORT_TASKS
+    }
+
+    public Notice {
+        Objects.requireNonNull(kind, "kind");
+        nexuses = List.copyOf(nexuses);
+    }
+
+    public static Notice of(Kind kind, List<NexusId> nexuses) {
+        return new Notice(kind, nexuses);
+    }
+}

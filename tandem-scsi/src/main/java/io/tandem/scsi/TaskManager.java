@@ -1,0 +1,217 @@
+package io.tandem.scsi;
+
+import io.tandem.scsi.core.Command;
+import io.tandem.scsi.core.LogicalUnit;
+import io.tandem.scsi.core.ModeParameters;
+import io.tandem.scsi.core.SenseReason;
+import io.tandem.scsi.pr.Spc2Reservations;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The task manager (SAM-5 clause 7) and the one abort engine every abort goes through: ABORT
+ * TASK, ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET, target resets, I_T nexus loss, QErr
+ * and (from the reservation handlers) PREEMPT AND ABORT.
+ *
+ * <p>The engine's guarantees, per aborted task:
+ * <ul>
+ *   <li>it ends exactly once: either its fabric hears {@link TransportPort#aborted} (no status), or,
+ *       when the Control page's TAS bit is set and the abort came from another I_T nexus,
+ *       {@link TransportPort#complete} with status TASK ABORTED;</li>
+ *   <li>no backend operation starts after the abort, unless the task had already committed (a
+ *       medium-writing command whose first backend operation started): a committed task runs to its
+ *       end, so its effect on the medium is all or nothing;</li>
+ *   <li>the abort is reported (and the task management function answered) only after the task's
+ *       backend work has ended, so what the medium holds when the initiator hears FUNCTION COMPLETE
+ *       no longer changes because of an aborted task.</li>
+ * </ul>
+ */
+final class TaskManager {
+
+    private static final System.Logger LOG = System.getLogger(TaskManager.class.getName());
+
+    private final Supplier<List<LogicalUnit>> units;
+    private final Supplier<Set<Nexus>> nexuses;
+    private final LunLookup lookup;
+    private final Consumer<Command> leave;
+
+    /** Finds the LU a nexus addresses with an 8-byte LUN field, or null. */
+    @FunctionalInterface
+    interface LunLookup {
+        LogicalUnit find(Nexus nexus, long lunField);
+    }
+
+    /**
+     * @param leave removes an ended task from its task set and starts what it unblocked
+     */
+    TaskManager(Supplier<List<LogicalUnit>> units, Supplier<Set<Nexus>> nexuses, LunLookup lookup,
+                Consumer<Command> leave) {
+        this.units = units;
+        this.nexuses = nexuses;
+        this.lookup = lookup;
+        this.leave = leave;
+    }
+
+    // ------------------------------------------------------------------ task management functions
+
+    CompletableFuture<TaskManagementResult> execute(Nexus nexus, TaskManagementFunction function, long lun,
+                                                    long referencedTag) {
+        return switch (function) {
+            case ABORT_TASK -> withLu(nexus, lun, lu -> {
+                Command victim = lu.taskSet().find(nexus, referencedTag);
+                if (victim == null) {
+                    return done(TaskManagementResult.TASK_DOES_NOT_EXIST);
+                }
+                return abort(lu, List.of(victim), nexus, null).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
+            });
+            // Only the issuer's own tasks: nothing to tell anyone else.
+            case ABORT_TASK_SET -> withLu(nexus, lun, lu -> abort(lu, lu.taskSet().select(c -> c.nexus().equals(nexus)),
+                    nexus, null).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
+            // TST=000b: the one task set is everybody's; with TAS=0 the others learn it by unit attention.
+            case CLEAR_TASK_SET -> withLu(nexus, lun, lu -> abort(lu, lu.taskSet().select(c -> true), nexus,
+                    SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR)
+                    .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
+            case LOGICAL_UNIT_RESET -> withLu(nexus, lun, lu -> resetLogicalUnit(lu, nexus,
+                    SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED)
+                    .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
+            case TARGET_WARM_RESET -> resetTarget(nexus, SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+            case TARGET_COLD_RESET -> resetTarget(nexus, SenseReason.UA_POWER_ON_OCCURRED);
+            // No ACA is ever established (NACA is outside every CDB usage mask); iSCSI's fabric
+            // answers TASK REASSIGN itself (it needs ErrorRecoveryLevel 2).
+            case CLEAR_ACA, TASK_REASSIGN -> done(TaskManagementResult.FUNCTION_NOT_SUPPORTED);
+        };
+    }
+
+    private CompletableFuture<TaskManagementResult> withLu(
+            Nexus nexus, long lunField, Function<LogicalUnit, CompletableFuture<TaskManagementResult>> body) {
+        LogicalUnit lu = lookup.find(nexus, lunField);
+        return lu == null ? done(TaskManagementResult.LUN_DOES_NOT_EXIST) : body.apply(lu);
+    }
+
+    /**
+     * LOGICAL UNIT RESET (SAM-5 6.3.3): abort every task (TAS decides how other nexuses hear of
+     * theirs), then return mode parameters to their defaults (none are saved) and establish the
+     * reset unit attention for every I_T nexus, the issuer's included. SPC-2 reservations are
+     * released; persistent reservations are not affected (SPC-4).
+     */
+    CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, Nexus issuer, SenseReason ua) {
+        return abort(lu, lu.taskSet().select(c -> true), issuer, null)
+                .thenCompose(v -> Spc2Reservations.releaseAll(lu)) // a reset releases SPC-2 reservations
+                .thenRun(() -> {
+            lu.resetModeParameters();
+            for (Nexus n : nexuses.get()) {
+                if (lu.visibleTo(n)) {
+                    lu.unitAttentions(n);
+                }
+            }
+            lu.establishForAll(ua, null);
+        });
+    }
+
+    private CompletableFuture<TaskManagementResult> resetTarget(Nexus issuer, SenseReason ua) {
+        CompletableFuture<?>[] resets = units.get().stream().map(lu -> resetLogicalUnit(lu, issuer, ua))
+                .toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(resets).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
+    }
+
+    /** I_T nexus loss: the nexus' tasks end silently (there is nobody left to tell). */
+    CompletableFuture<Void> nexusLost(Nexus nexus) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (LogicalUnit lu : units.get()) {
+            all.add(abort(lu, lu.taskSet().select(c -> c.nexus().equals(nexus)), nexus, null));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    // ------------------------------------------------------------------ QErr
+
+    /**
+     * A task on {@code lu} is about to return CHECK CONDITION: with QERR 01b every other task of the
+     * task set is aborted, with 11b every other task of the same nexus (SPC-4 7.5.8). The victims
+     * are claimed before the status goes out, so none of them can still complete normally after it.
+     *
+     * @param failed the failing task if it entered the task set, else null
+     */
+    void checkConditionReturned(LogicalUnit lu, Nexus nexus, Command failed) {
+        int qerr = lu.modeParameters().queueErrorManagement();
+        if (qerr == ModeParameters.QERR_CONTINUE) {
+            return;
+        }
+        boolean allNexuses = qerr == ModeParameters.QERR_ABORT_ALL;
+        List<Command> victims = lu.taskSet().select(c -> c != failed && (allNexuses || c.nexus().equals(nexus)));
+        if (!victims.isEmpty()) {
+            abort(lu, victims, nexus, SenseReason.UA_COMMANDS_CLEARED_BY_DEVICE_SERVER);
+        }
+    }
+
+    // ------------------------------------------------------------------ the abort engine
+
+    /**
+     * Aborts {@code victims} (tasks of {@code lu}) on behalf of {@code issuer}. Each victim is
+     * claimed at once (it can no longer complete, nor start backend work unless committed); once
+     * its backend work has ended it leaves the task set and its fabric hears of it: TASK ABORTED
+     * status if it belongs to another nexus and the LU's TAS bit is set, else nothing. With TAS
+     * clear, {@code othersUnitAttention} (if not null) is established for every other nexus that
+     * lost a task. Victims that already completed are skipped. The future completes when every
+     * victim has ended.
+     */
+    CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, Nexus issuer, SenseReason othersUnitAttention) {
+        return abort(lu, victims, issuer == null ? n -> true : issuer::equals, othersUnitAttention);
+    }
+
+    /**
+     * As {@link #abort(LogicalUnit, List, Nexus, SenseReason)}, with the issuer given as a test:
+     * for changes made through the cluster record, whose issuer may be a nexus of another node
+     * (then every victim belongs to "another nexus").
+     */
+    CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, Predicate<Nexus> isIssuer,
+                                  SenseReason othersUnitAttention) {
+        boolean tas = lu.modeParameters().taskAbortedStatus();
+        List<CompletableFuture<Void>> ended = new ArrayList<>(victims.size());
+        Set<Nexus> othersAffected = new HashSet<>();
+        for (Command c : victims) {
+            CompletableFuture<Void> drained = c.markAborted();
+            if (drained == null) {
+                continue;
+            }
+            boolean otherNexus = !isIssuer.test(c.nexus());
+            if (otherNexus) {
+                othersAffected.add(c.nexus());
+            }
+            boolean reportStatus = otherNexus && tas;
+            ended.add(drained.thenRun(() -> report(c, reportStatus)));
+        }
+        if (!tas && othersUnitAttention != null) {
+            // Established when the abort is decided: a later command of that nexus must hear of it.
+            for (Nexus n : othersAffected) {
+                lu.unitAttentions(n).establish(othersUnitAttention);
+            }
+        }
+        return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new));
+    }
+
+    private void report(Command c, boolean taskAbortedStatus) {
+        try {
+            if (taskAbortedStatus) {
+                c.task().port().complete(c.task(), new ScsiResponse(ScsiResponse.TASK_ABORTED, null, null));
+            } else {
+                c.task().port().aborted(c.task());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "fabric failed handling abort of " + c, e);
+        } finally {
+            leave.accept(c);
+        }
+    }
+
+    private static CompletableFuture<TaskManagementResult> done(TaskManagementResult result) {
+        return CompletableFuture.completedFuture(result);
+    }
+}
