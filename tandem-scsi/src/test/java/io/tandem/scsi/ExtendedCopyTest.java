@@ -116,6 +116,10 @@ class ExtendedCopyTest {
         assertThat(xcopy(0, Arrays.copyOf(list, 16 + 31)).senseCode()).isEqualTo(0x051A00);
         assertThat(xcopy(0, Arrays.copyOf(list, list.length - 1)).senseCode()).isEqualTo(0x051A00);
         assertThat(xcopy(0, Arrays.copyOf(list, 10)).senseCode()).isEqualTo(0x051A00);
+        // Longer than any valid list: refused without taking it all in.
+        Initiator.Result huge = a.sendOut(0, XcopyList.cdb(1 << 30), Arrays.copyOf(list, 4096), 1 << 30);
+        assertThat(huge.senseCode()).isEqualTo(0x051A00);
+        assertThat(huge.task().commandDataOutLength()).isLessThanOrEqualTo(16 + 16 * 32 + 64 * 28 + 1);
         // LIST ID USAGE 01b is reserved; 11b (no list identifier) needs LIST IDENTIFIER 0.
         byte[] reserved = list.clone();
         reserved[1] = 0x08;

@@ -45,8 +45,15 @@ public final class ExtendedCopy {
     private ExtendedCopy() {
     }
 
+    /** The largest parameter list that can be valid: a header and the longest descriptor lists. */
+    static final int MAX_PARAMETER_LIST = HEADER + ThirdPartyCopy.MAX_DESCRIPTOR_LIST_LENGTH;
+
+    /**
+     * Data-Out: the PARAMETER LIST LENGTH, but never more than one byte past the largest valid list
+     * (enough for the handler to refuse it), so an initiator cannot make the target buffer more.
+     */
     public static long dataOut(byte[] cdb, LogicalUnit lu, long blocks) {
-        return Bytes.u32(cdb, PARAMETER_LIST_LENGTH_BYTE);
+        return Math.min(Bytes.u32(cdb, PARAMETER_LIST_LENGTH_BYTE), MAX_PARAMETER_LIST + 1);
     }
 
     /** An identification CSCD descriptor: the LU it names (by NAA) and the block length it assumes. */
@@ -66,6 +73,9 @@ public final class ExtendedCopy {
         long listLength = Bytes.u32(c.cdb(), PARAMETER_LIST_LENGTH_BYTE);
         if (listLength == 0) {
             return Command.good(); // SPC-4: not an error, nothing to do
+        }
+        if (listLength > MAX_PARAMETER_LIST) {
+            throw ScsiException.of(SenseReason.PARAMETER_LIST_LENGTH_ERROR);
         }
         ByteBuffer data = c.dataOut();
         byte[] list = new byte[data == null ? 0 : data.remaining()];
