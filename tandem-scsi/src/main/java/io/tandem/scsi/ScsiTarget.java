@@ -486,7 +486,7 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
-    public void nexusRemoved(Nexus nexus) {
+    public CompletableFuture<Void> nexusRemoved(Nexus nexus) {
         List<LogicalUnit> units;
         synchronized (inventoryLock) {
             nexuses.remove(nexus);
@@ -496,9 +496,11 @@ public final class ScsiTarget implements AutoCloseable {
             }
         }
         taskManager.nexusLost(nexus);
+        List<CompletableFuture<?>> released = new ArrayList<>(units.size());
         for (LogicalUnit lu : units) {
-            Spc2Reservations.releaseHeldBy(lu, nexus);
+            released.add(Spc2Reservations.releaseHeldBy(lu, nexus));
         }
+        return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new));
     }
 
     // ------------------------------------------------------------------ ALUA
