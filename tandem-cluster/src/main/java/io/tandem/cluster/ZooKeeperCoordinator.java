@@ -242,7 +242,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
         if (!loaded.await(settings.connectionTimeout().toMillis() * 3, TimeUnit.MILLISECONDS)) {
             throw new CoordinatorException("ZooKeeper at " + settings.connectString() + " did not deliver the member list and configuration in time");
         }
-        membersChanged();
+        events.submit(this::membersChanged).get(); // on the thread every later change uses
         initialized = true;
         LOG.log(System.Logger.Level.INFO, "node {0} joined the cluster at {1}{2} (session 0x{3}, negotiated session timeout {4} ms)",
                 settings.nodeId(), settings.connectString(), settings.root(), Long.toHexString(sessionId()),
@@ -598,7 +598,8 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 LOG.log(System.Logger.Level.WARNING, "node {0}: ZooKeeper connection {1}", nodeId(), state);
             }
             case CONNECTED, RECONNECTED -> {
-                LOG.log(System.Logger.Level.INFO, "node {0}: ZooKeeper connection {1}; resynchronising", nodeId(), state);
+                LOG.log(initialized ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                        "node {0}: ZooKeeper connection {1}; resynchronising", nodeId(), state);
                 if (!closed) {
                     sessionExecutor.execute(() -> resync(epoch));
                 }
@@ -712,6 +713,11 @@ public final class ZooKeeperCoordinator implements Coordinator {
     /** How many times a follower was handed a version that skipped others while it was a member (must stay 0). */
     long versionGaps() {
         return versionGaps.get();
+    }
+
+    /** The ZooKeeper handle of the current session (tests locate the server it is connected to). */
+    ZooKeeper zooKeeper() throws Exception {
+        return client.getZookeeperClient().getZooKeeper();
     }
 
     /** The session this node's ephemeral znodes belong to (tests). */

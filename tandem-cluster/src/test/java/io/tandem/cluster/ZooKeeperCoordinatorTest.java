@@ -386,6 +386,9 @@ class ZooKeeperCoordinatorTest {
         await("n1 sees n2 gone", 5000, () -> goneAt.get() != 0);
         await("listener heard", 1000, () -> notServingAt.get() != 0);
 
+        System.out.printf("silent partition: fenced after %d ms, n1's change waited %d ms, n1 saw n2 gone %d ms after fencing"
+                + " (session timeout %d ms)%n", fencedAfter / 1_000_000, waited / 1_000_000,
+                (goneAt.get() - notServingAt.get()) / 1_000_000, SESSION.toMillis());
         assertThat(stored.version()).isEqualTo(1);
         assertThat(fencedAfter).isLessThan(SESSION.toNanos());
         assertThat(waited).isGreaterThanOrEqualTo(SESSION.toNanos() * 9 / 10);
