@@ -14,6 +14,9 @@ import java.util.concurrent.CompletionStage;
  * expired: on rejoining it reloads the record and is handed one jump over the versions it missed,
  * whose notices it never sees (it was not serving meanwhile, and the others stopped waiting for it
  * when its session expired). An apply hook may treat such a jump as a reload.
+ *
+ * <p>An apply hook must not wait for a {@link Coordinator#update} of the same LU: the update waits
+ * for this very apply to finish.
  */
 @FunctionalInterface
 public interface LuStateWatcher {

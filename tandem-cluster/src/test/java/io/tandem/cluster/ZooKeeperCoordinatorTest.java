@@ -37,8 +37,14 @@ class ZooKeeperCoordinatorTest {
     static final String LU = "600140500000000000000000000000aa";
     static final NexusId A = new NexusId("iqn.2026-01.test:a,i,0x000000000001", 1);
     static final NexusId B = new NexusId("iqn.2026-01.test:b", NexusId.ALL_TARGET_PORTS);
-    /** Session timeout of the tests' coordinators (the server's tick of 250 ms allows 0.5..5 s). */
+    /**
+     * Session timeout of the coordinators a test partitions (short: the tests wait for expiries).
+     * The server's tick of 500 ms allows 1..10 s.
+     */
     static final Duration SESSION = Duration.ofMillis(3000);
+    /** Session timeout of the other coordinators: long enough that a loaded CI machine never suspends them. */
+    static final Duration STEADY_SESSION = Duration.ofMillis(8000);
+    static final int TICK_MS = 500;
 
     static TestingServer server;
 
@@ -47,7 +53,7 @@ class ZooKeeperCoordinatorTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 250, -1), true);
+        server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1), true);
     }
 
     @AfterAll
@@ -68,11 +74,16 @@ class ZooKeeperCoordinatorTest {
     }
 
     ZooKeeperCoordinator node(String id) {
-        return node(id, server.getConnectString(), Duration.ofSeconds(10));
+        return node(id, server.getConnectString(), STEADY_SESSION, Duration.ofSeconds(20));
     }
 
-    ZooKeeperCoordinator node(String id, String connectString, Duration updateTimeout) {
-        ZooKeeperCoordinator c = ZooKeeperCoordinator.start(new ZooKeeperCoordinator.Settings(connectString, root, id, SESSION,
+    /** A node that the test partitions or whose server it stops: short session. */
+    ZooKeeperCoordinator fragileNode(String id, String connectString) {
+        return node(id, connectString, SESSION, Duration.ofSeconds(10));
+    }
+
+    ZooKeeperCoordinator node(String id, String connectString, Duration session, Duration updateTimeout) {
+        ZooKeeperCoordinator c = ZooKeeperCoordinator.start(new ZooKeeperCoordinator.Settings(connectString, root, id, session,
                 Duration.ofMillis(1000), updateTimeout));
         closeables.add(c);
         return c;
@@ -227,7 +238,7 @@ class ZooKeeperCoordinatorTest {
 
     @Test
     void anUpdateThatIsNotAppliedInTimeFailsNamingTheMember() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1", server.getConnectString(), SESSION.plusMillis(1000));
+        ZooKeeperCoordinator n1 = node("n1", server.getConnectString(), SESSION, SESSION.plusMillis(1000));
         ZooKeeperCoordinator n2 = node("n2");
         n1.join(LU, new RecordingWatcher());
         RecordingWatcher w2 = new RecordingWatcher();
@@ -312,6 +323,27 @@ class ZooKeeperCoordinatorTest {
                 .isInstanceOf(CoordinatorException.class).hasMessageContaining("in use");
     }
 
+    @Test
+    void aNodeRestartedRightAfterACrashWaitsUntilItsPreviousSessionExpired() throws Exception {
+        ZooKeeperCoordinator n1 = node("n1");
+        n1.join(LU, new RecordingWatcher());
+        FreezableProxy link = proxy();
+        ZooKeeperCoordinator crashed = fragileNode("n2", link.connectString());
+        crashed.join(LU, new RecordingWatcher());
+        link.freeze(); // the process is gone as far as the ensemble can tell; its session lives on
+
+        long started = System.nanoTime();
+        ZooKeeperCoordinator restarted = node("n2", server.getConnectString(), SESSION, Duration.ofSeconds(10));
+        long waited = System.nanoTime() - started;
+        RecordingWatcher w = new RecordingWatcher();
+        restarted.join(LU, w);
+        assertThat(waited).isGreaterThan(SESSION.toNanos() / 2);
+        assertThat(restarted.serving()).isTrue();
+        assertThat(get(n1.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
+        assertThat(w.versions()).containsExactly(1L);
+        assertThat(n1.members()).extracting(Member::nodeId).containsExactly("n1", "n2");
+    }
+
     // ---------------------------------------------------------------- configuration
 
     @Test
@@ -355,7 +387,7 @@ class ZooKeeperCoordinatorTest {
     void aSilentPartitionStopsServingBeforeTheSessionCanExpireAndTheMemberIsWaitedForUntilItExpires() throws Exception {
         ZooKeeperCoordinator n1 = node("n1");
         FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = node("n2", link.connectString(), Duration.ofSeconds(10));
+        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
         n1.join(LU, new RecordingWatcher());
         RecordingWatcher w2 = new RecordingWatcher();
         n2.join(LU, w2);
@@ -400,7 +432,7 @@ class ZooKeeperCoordinatorTest {
     void afterABriefDisconnectionTheNodeCatchesUpThenServesAgain() throws Exception {
         ZooKeeperCoordinator n1 = node("n1");
         FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = node("n2", link.connectString(), Duration.ofSeconds(10));
+        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
         n1.join(LU, new RecordingWatcher());
         RecordingWatcher w2 = new RecordingWatcher();
         n2.join(LU, w2);
@@ -432,7 +464,7 @@ class ZooKeeperCoordinatorTest {
     void afterItsSessionExpiredTheNodeReloadsRejoinsAndIsWaitedForAgain() throws Exception {
         ZooKeeperCoordinator n1 = node("n1");
         FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = node("n2", link.connectString(), Duration.ofSeconds(10));
+        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
         Member m2 = new Member("n2", List.of(new Member.Portal("127.0.0.1", 3262)), 2, 2, List.of(2));
         n2.announce(m2);
         n1.join(LU, new RecordingWatcher());
@@ -470,9 +502,9 @@ class ZooKeeperCoordinatorTest {
     @Test
     void aStoppedServerFencesEveryNodeAndARestartedOneLetsThemServeAgain() throws Exception {
         // Its own server, so stopping it does not disturb the other tests.
-        try (TestingServer own = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 250, -1), true)) {
-            ZooKeeperCoordinator n1 = node("n1", own.getConnectString(), Duration.ofSeconds(10));
-            ZooKeeperCoordinator n2 = node("n2", own.getConnectString(), Duration.ofSeconds(10));
+        try (TestingServer own = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1), true)) {
+            ZooKeeperCoordinator n1 = fragileNode("n1", own.getConnectString());
+            ZooKeeperCoordinator n2 = fragileNode("n2", own.getConnectString());
             n1.join(LU, new RecordingWatcher());
             RecordingWatcher w2 = new RecordingWatcher();
             n2.join(LU, w2);

@@ -30,13 +30,13 @@ class ZooKeeperEnsembleTest {
     void start() throws Exception {
         List<InstanceSpec> specs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            specs.add(new InstanceSpec(null, -1, -1, -1, true, -1, 250, -1));
+            specs.add(new InstanceSpec(null, -1, -1, -1, true, -1, 500, -1));
         }
         ensemble = new TestingCluster(specs);
         ensemble.start();
         for (int i = 1; i <= 3; i++) {
             ZooKeeperCoordinator c = ZooKeeperCoordinator.start(new ZooKeeperCoordinator.Settings(ensemble.getConnectString(),
-                    "/tandem-ensemble", "n" + i, Duration.ofSeconds(4), Duration.ofSeconds(1), Duration.ofSeconds(20)));
+                    "/tandem-ensemble", "n" + i, Duration.ofSeconds(6), Duration.ofSeconds(1), Duration.ofSeconds(20)));
             nodes.add(c);
             RecordingWatcher w = new RecordingWatcher();
             watchers.add(w);
