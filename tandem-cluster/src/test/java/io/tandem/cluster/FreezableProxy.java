@@ -24,6 +24,7 @@ final class FreezableProxy implements AutoCloseable {
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final Object gate = new Object();
     private boolean frozen; // guarded by gate
+    private boolean repliesFrozen; // guarded by gate: only the server-to-client direction
     private volatile boolean closed;
 
     FreezableProxy(int targetPort) throws IOException {
@@ -42,9 +43,17 @@ final class FreezableProxy implements AutoCloseable {
         }
     }
 
+    /** Stops relaying the server's replies only: requests still reach the server (and keep the session alive). */
+    void freezeReplies() {
+        synchronized (gate) {
+            repliesFrozen = true;
+        }
+    }
+
     void thaw() {
         synchronized (gate) {
             frozen = false;
+            repliesFrozen = false;
             gate.notifyAll();
         }
     }
@@ -57,9 +66,9 @@ final class FreezableProxy implements AutoCloseable {
         sockets.clear();
     }
 
-    private void awaitThawed() throws InterruptedException {
+    private void awaitThawed(boolean reply) throws InterruptedException {
         synchronized (gate) {
-            while (frozen && !closed) {
+            while ((frozen || (reply && repliesFrozen)) && !closed) {
                 gate.wait(100);
             }
         }
@@ -80,13 +89,13 @@ final class FreezableProxy implements AutoCloseable {
     private void relay(Socket client) {
         Socket server = null;
         try {
-            awaitThawed();
+            awaitThawed(false);
             server = new Socket();
             server.connect(target, 2000);
             sockets.add(server);
             Socket s = server;
-            Thread.ofVirtual().start(() -> pump(client, s));
-            pump(server, client);
+            Thread.ofVirtual().start(() -> pump(client, s, false));
+            pump(server, client, true);
         } catch (IOException | InterruptedException e) {
             closeQuietly(client);
             if (server != null) {
@@ -95,12 +104,12 @@ final class FreezableProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean reply) {
         byte[] buf = new byte[16 * 1024];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buf)) >= 0) {
-                awaitThawed();
+                awaitThawed(reply);
                 out.write(buf, 0, n);
                 out.flush();
             }

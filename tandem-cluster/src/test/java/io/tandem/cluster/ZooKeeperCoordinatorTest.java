@@ -324,6 +324,32 @@ class ZooKeeperCoordinatorTest {
     }
 
     @Test
+    void aCompareAndSetWhoseReplyIsLostCountsAsStoredAndTheChangeIsNotMadeTwice() throws Exception {
+        ZooKeeperCoordinator n1 = node("n1");
+        RecordingWatcher w1 = new RecordingWatcher();
+        n1.join(LU, w1);
+        FreezableProxy link = proxy();
+        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
+        n2.join(LU, new RecordingWatcher());
+        AtomicInteger computed = new AtomicInteger();
+        CompletableFuture<LuState> update = n2.update(LU, s -> {
+            if (computed.incrementAndGet() == 1) {
+                link.freezeReplies(); // the setData that follows lands, its reply does not come back
+            }
+            return s.nextPrGeneration();
+        });
+        await("n2 suspended", 5000, () -> !n2.serving());
+        assertThat(w1.awaitVersion(1, 5000)).isTrue(); // the write did land
+        link.thaw();
+        LuState stored = get(update);
+        assertThat(stored.version()).isEqualTo(1);
+        assertThat(stored.prGeneration()).isEqualTo(1);
+        assertThat(computed).hasValue(1);
+        await("n2 serves again", 5000, n2::serving);
+        assertThat(n1.cached(LU).prGeneration()).isEqualTo(1);
+    }
+
+    @Test
     void aNodeRestartedRightAfterACrashWaitsUntilItsPreviousSessionExpired() throws Exception {
         ZooKeeperCoordinator n1 = node("n1");
         n1.join(LU, new RecordingWatcher());
