@@ -305,6 +305,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 f.applied = stored.state();
                 f.remember(stored);
                 client.setData().forPath(f.appliedNode, Long.toString(stored.state().version()).getBytes(StandardCharsets.US_ASCII));
+                f.publishedInSession = sessionId();
                 followers.put(luId, f);
                 f.start();
                 return stored.state();
@@ -814,6 +815,8 @@ public final class ZooKeeperCoordinator implements Coordinator {
         volatile LuState applied;
         /** Set by a session renewal: the next catch-up may jump over versions the node missed. */
         volatile boolean gapExpected;
+        /** The session in which this follower last published its applied version. */
+        volatile long publishedInSession;
         /** Change ids of the versions this follower saw lately (to settle an ambiguous compare-and-set). */
         private final Map<Long, String> recentChanges = new ConcurrentHashMap<>();
         private final LinkedBlockingQueue<CompletableFuture<Void>> wakeups = new LinkedBlockingQueue<>();
@@ -837,6 +840,10 @@ public final class ZooKeeperCoordinator implements Coordinator {
             if (thread != null) {
                 thread.interrupt();
             }
+            // A follower that left has nothing to catch up: nobody waits for it any more.
+            List<CompletableFuture<Void>> pending = new ArrayList<>();
+            wakeups.drainTo(pending);
+            pending.forEach(r -> r.complete(null));
         }
 
         /** ZooKeeper's event thread: only a wake-up, never work. */
@@ -851,6 +858,9 @@ public final class ZooKeeperCoordinator implements Coordinator {
         CompletableFuture<Void> requestCatchUp() {
             CompletableFuture<Void> done = new CompletableFuture<>();
             wakeups.offer(done);
+            if (stopped) {
+                done.complete(null);
+            }
             return done;
         }
 
@@ -896,13 +906,16 @@ public final class ZooKeeperCoordinator implements Coordinator {
 
         /** Reads the record (re-arming the watch) and applies it if it is newer; always publishes. */
         private void catchUp() throws Exception {
+            long session = sessionId();
+            // Versions are missed only by a node whose session expired: others stopped waiting for it.
+            boolean renewed = gapExpected || session != publishedInSession;
             LuRecordCodec.Stored stored = LuRecordCodec.parse(luId, client.getData().usingWatcher(this).forPath(recordPath));
             LuState next = stored.state();
             LuState previous = applied;
             remember(stored);
             if (next.version() > previous.version()) {
                 if (next.version() != previous.version() + 1) {
-                    if (gapExpected) {
+                    if (renewed) {
                         LOG.log(System.Logger.Level.WARNING, "LU {0}: reloaded after a session loss, version {1} -> {2}; "
                                 + "the notices of the versions in between were not seen here", luId, previous.version(), next.version());
                     } else {
@@ -917,8 +930,9 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 LOG.log(System.Logger.Level.ERROR, "LU {0}: the stored record went back from version {1} to {2} (was the znode "
                         + "recreated?); keeping {1}", luId, previous.version(), next.version());
             }
-            gapExpected = false;
             client.setData().forPath(appliedNode, Long.toString(applied.version()).getBytes(StandardCharsets.US_ASCII));
+            gapExpected = false;
+            publishedInSession = session;
         }
 
         private void applyOne(LuState previous, LuState next) throws InterruptedException {
