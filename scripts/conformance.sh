@@ -204,6 +204,11 @@ luns:
 YAML
         extra=(--config "$work/tandem.yaml")
     fi
+    if [[ "$kind" == tandem ]]; then
+        # Sanitize.Reset sleeps 60 s between TEST UNIT READYs without reading the socket: an
+        # unanswered NOP-In (default: dropped after 15 s) must not end its session meanwhile.
+        extra+=(--nop-timeout 90)
+    fi
     start_target "$kind" "$work" "$port" "$out/target.log" "${extra[@]}"
     url=$TARGET_URL
     if [[ $((any_ro + any_4k)) -gt 0 ]]; then

@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * point for fabrics.
  *
  * <p>{@link #submit} runs the one precheck (in this order: LUN exists, opcode known, CDB reserved
- * bits, unit attention, ALUA state, reservation, transfer length and LBA range, write protection),
+ * bits, unit attention, ALUA state, reservation, sanitize state, transfer length and LBA range,
+ * write protection),
  * admits the task to its LU's task set (task-attribute ordering), fetches Data-Out, runs the
  * table's handler and reports the outcome exactly once. Execution is a chain of futures: nothing
  * blocks a thread, and the fabric may see {@code complete} on the thread that called
@@ -298,6 +299,10 @@ public final class ScsiTarget implements AutoCloseable {
             if (lu.reservations().conflicts(task.nexus(), d)) {
                 throw ScsiException.reservationConflict();
             }
+            // 6a. A sanitize operation in progress (or failed) keeps the medium off limits.
+            if (!d.has(CommandFlag.RUNS_DURING_SANITIZE)) {
+                lu.sanitize().check(d.has(CommandFlag.SANITIZE));
+            }
             // 7. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {
                 if (d.has(CommandFlag.TRANSFER_LIMITED) && blocks > lu.maxTransferBlocks()) {
@@ -481,7 +486,7 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
-    public void nexusRemoved(Nexus nexus) {
+    public CompletableFuture<Void> nexusRemoved(Nexus nexus) {
         List<LogicalUnit> units;
         synchronized (inventoryLock) {
             nexuses.remove(nexus);
@@ -491,9 +496,11 @@ public final class ScsiTarget implements AutoCloseable {
             }
         }
         taskManager.nexusLost(nexus);
+        List<CompletableFuture<?>> released = new ArrayList<>(units.size());
         for (LogicalUnit lu : units) {
-            Spc2Reservations.releaseHeldBy(lu, nexus);
+            released.add(Spc2Reservations.releaseHeldBy(lu, nexus));
         }
+        return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new));
     }
 
     // ------------------------------------------------------------------ ALUA
