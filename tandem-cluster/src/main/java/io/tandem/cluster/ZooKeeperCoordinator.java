@@ -354,13 +354,23 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private LuState change(Follower f, UnaryOperator<LuState> change) throws InterruptedException {
         long deadline = System.nanoTime() + settings.updateTimeout().toNanos();
         String changeId = nodeId() + "/" + changeCounter.incrementAndGet();
+        long firstVersionSeen = -1;
         while (true) {
             Stat stat = new Stat();
-            LuState current;
+            LuRecordCodec.Stored stored;
             try {
-                current = LuRecordCodec.parse(f.luId, client.getData().storingStatIn(stat).forPath(f.recordPath)).state();
+                stored = LuRecordCodec.parse(f.luId, client.getData().storingStatIn(stat).forPath(f.recordPath));
             } catch (Exception e) {
                 throw zkFailure("reading LU " + f.luId, e);
+            }
+            LuState current = stored.state();
+            if (firstVersionSeen < 0) {
+                firstVersionSeen = current.version();
+            } else if (landedAlready(f, stored, firstVersionSeen, changeId)) {
+                // A write reported lost (connection loss, then a read from a server that had not yet
+                // committed it) did land: running the change again would apply it twice.
+                awaitApplied(f, current.version(), deadline, true);
+                return current;
             }
             // No member may be handed two versions at once: the next one waits for this one everywhere.
             awaitApplied(f, current.version(), deadline, false);
@@ -384,6 +394,19 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 }
             }
         }
+    }
+
+    /** Whether this change id made the stored version or one this node saw since {@code since}. */
+    private static boolean landedAlready(Follower f, LuRecordCodec.Stored stored, long since, String changeId) {
+        if (changeId.equals(stored.changeId())) {
+            return true;
+        }
+        for (long v = since + 1; v < stored.state().version(); v++) {
+            if (changeId.equals(f.changeIdOf(v))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private enum CasOutcome { STORED, LOST_RACE }
@@ -410,6 +433,9 @@ public final class ZooKeeperCoordinator implements Coordinator {
 
     private CasOutcome outcomeAfterConnectionLoss(Follower f, long version, String changeId) {
         try {
+            // The server answering now may not have committed a write the lost connection carried:
+            // sync first so it has caught up with the leader before we read.
+            client.sync().forPath(f.recordPath);
             LuRecordCodec.Stored now = LuRecordCodec.parse(f.luId, client.getData().forPath(f.recordPath));
             if (now.state().version() < version) {
                 return CasOutcome.LOST_RACE; // nothing landed: a plain retry

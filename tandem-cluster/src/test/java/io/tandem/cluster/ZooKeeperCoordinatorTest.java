@@ -364,6 +364,11 @@ class ZooKeeperCoordinatorTest {
         RecordingWatcher w = new RecordingWatcher();
         restarted.join(LU, w);
         assertThat(waited).isGreaterThan(SESSION.toNanos() / 2);
+        // Serving follows the rejoin on the coordinator's event thread: wait for it, bounded.
+        long servingDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!restarted.serving() && System.nanoTime() < servingDeadline) {
+            Thread.sleep(20);
+        }
         assertThat(restarted.serving()).isTrue();
         assertThat(get(n1.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
         assertThat(w.versions()).containsExactly(1L);
