@@ -156,10 +156,25 @@ fi
 # Every name must select something in this libiscsi; catch typos before starting a target.
 known=$(timeout 30 iscsi-test-cu -l)
 for s in "${suites[@]}"; do
-    if [[ "$s" != ALL ]] && ! grep -qxF "ALL.$s" <<<"$known"; then
+    if [[ "$s" == ALL-except=* ]]; then
+        excluded=${s#ALL-except=}
+        for x in ${excluded//,/ }; do
+            grep -qxF "ALL.$x" <<<"$known" || die "ALL-except: iscsi-test-cu has no suite named '$x'"
+        done
+    elif [[ "$s" != ALL ]] && ! grep -qxF "ALL.$s" <<<"$known"; then
         die "iscsi-test-cu has no suite or test named '$s' (see iscsi-test-cu -l, family ALL)"
     fi
 done
+
+# "ALL-except=A,B": every suite of the ALL family but those, as one iscsi-test-cu selector.
+all_except_selector() {
+    local excluded=",$1," suite selector=""
+    while read -r suite; do
+        [[ "$excluded" == *",${suite#ALL.},"* ]] && continue
+        selector+="${selector:+,}$suite"
+    done < <(grep -E '^ALL\.[^.]+$' <<<"$known")
+    printf '%s' "$selector"
+}
 
 # Allow-lists: name -> reason. A line without a reason is an error, not a silent allow.
 declare -A allowed=()
@@ -213,6 +228,11 @@ luns:
 YAML
         extra=(--config "$work/tandem.yaml")
     fi
+    if [[ "$kind" == tandem ]]; then
+        # Sanitize.Reset sleeps 60 s between TEST UNIT READYs without reading the socket: an
+        # unanswered NOP-In (default: dropped after 15 s) must not end its session meanwhile.
+        extra+=(--nop-timeout 90)
+    fi
     start_target "$kind" "$work" "$port" "$out/target.log" "${extra[@]}"
     url=$TARGET_URL
     if [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
@@ -248,7 +268,9 @@ for i in "${!suites[@]}"; do
     else
         urls=("$url")
     fi
-    if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-900}; else selector=ALL.$s; t=${run_timeout:-600}; fi
+    if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-900}
+    elif [[ "$s" == ALL-except=* ]]; then selector=$(all_except_selector "${s#ALL-except=}"); t=${run_timeout:-900}
+    else selector=ALL.$s; t=${run_timeout:-600}; fi
     cmd=(iscsi-test-cu "${base_args[@]}" -t "$selector" "${urls[@]}")
     printf '### %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$raw"
     run_log=$out/run.tmp

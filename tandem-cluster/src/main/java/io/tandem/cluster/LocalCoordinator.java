@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
@@ -14,7 +16,8 @@ import java.util.function.UnaryOperator;
  * The single-node coordinator: records live in memory; their durable part
  * ({@link LuState#durable()}) is written through {@link StateFile} under a state directory before a
  * new version becomes visible, so APTPL registrations and reservations survive a crash or kill -9.
- * The only member is this node, so a change is acknowledged once this node's watcher has applied it.
+ * The only member is this node, so a change is acknowledged once this node's watcher has applied it;
+ * it always serves, and its configuration store lives in memory.
  */
 public final class LocalCoordinator implements Coordinator {
 
@@ -23,7 +26,13 @@ public final class LocalCoordinator implements Coordinator {
 
     private final Path stateDir;   // null: nothing is persisted
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+    private final ConfigStore config = new MemoryConfigStore();
+    private final CopyOnWriteArrayList<MembershipListener> membershipListeners =
+            new CopyOnWriteArrayList<>();
+    private volatile Member self = Member.bare(NODE_ID);
     private volatile boolean closed;
+
+    private static final String NODE_ID = "local";
 
     private static final class Slot {
         final AtomicReference<LuState> current;
@@ -58,7 +67,7 @@ public final class LocalCoordinator implements Coordinator {
 
     @Override
     public String nodeId() {
-        return "local";
+        return NODE_ID;
     }
 
     @Override
@@ -141,6 +150,51 @@ public final class LocalCoordinator implements Coordinator {
     @Override
     public void leave(String luId) {
         slots.remove(luId);
+    }
+
+    @Override
+    public void announce(Member member) {
+        if (!member.nodeId().equals(NODE_ID)) {
+            throw new IllegalArgumentException("the local coordinator's node id is " + NODE_ID + ", not " + member.nodeId());
+        }
+        self = member;
+        List<Member> now = List.of(member);
+        membershipListeners.forEach(l -> l.membersChanged(now));
+    }
+
+    @Override
+    public List<Member> members() {
+        return List.of(self);
+    }
+
+    @Override
+    public void addMembershipListener(MembershipListener listener) {
+        membershipListeners.add(listener);
+    }
+
+    @Override
+    public void removeMembershipListener(MembershipListener listener) {
+        membershipListeners.remove(listener);
+    }
+
+    /** A single node never loses its coordinator. */
+    @Override
+    public boolean serving() {
+        return true;
+    }
+
+    @Override
+    public void addServingListener(ServingListener listener) {
+        // never flips
+    }
+
+    @Override
+    public void removeServingListener(ServingListener listener) {
+    }
+
+    @Override
+    public ConfigStore config() {
+        return config;
     }
 
     @Override

@@ -41,6 +41,8 @@ public final class LogicalUnit {
     /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
     private volatile LuState state;
     private volatile Coordinator coordinator;
+    private final SanitizeState sanitize = new SanitizeState();
+    private final CopyOperations copies = new CopyOperations();
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
@@ -130,6 +132,10 @@ public final class LogicalUnit {
         this.portGroupStatus = Map.copyOf(status);
     }
 
+    public SanitizeState sanitize() { return sanitize; }
+    /** EXTENDED COPY operations this LU's copy manager runs or holds results of. */
+    public CopyOperations copies() { return copies; }
+
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
 
@@ -210,6 +216,7 @@ public final class LogicalUnit {
     /** The nexus is gone (or no longer sees this LU): its unit attentions and medium removal prevention end. */
     public void forgetNexus(Nexus nexus) {
         unitAttentions.remove(nexus);
+        copies.forget(nexus);
         if (medium != null) {
             medium.nexusLost(nexus);
         }
