@@ -30,6 +30,7 @@ import io.tandem.scsi.pr.PersistentReserveOut;
 import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.scsi.sbc.GetLbaStatus;
 import io.tandem.scsi.sbc.PreFetch;
+import io.tandem.scsi.sbc.PreventAllowMediumRemoval;
 import io.tandem.scsi.sbc.ReadCapacity;
 import io.tandem.scsi.sbc.ReadDefectData;
 import io.tandem.scsi.sbc.ReadWrite;
@@ -97,8 +98,9 @@ final class CommandTable {
 
     static final CommandSet TABLE = new CommandSet(List.of(
             // ---- SPC-4 primary commands
+            // MEDIUM_ACCESS: an ejected removable medium makes the unit not ready (02/3A/00)
             command(0x00, "TEST UNIT READY").usage(0, 0, 0, 0, 0)
-                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(TestUnitReady::execute),
             command(0x03, "REQUEST SENSE").usage(0x01, 0, 0, ALL, 0).dataIn()
                     .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK, RUNS_DURING_SANITIZE)
@@ -225,8 +227,11 @@ final class CommandTable {
                     .dataOut(DataOutLength.BLOCKS)
                     .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, WRITES_MEDIUM)
                     .handler(ReadWrite::write),
+            // Both run without the medium: START STOP UNIT loads it, PREVENT ALLOW holds it (sbc/).
             command(0x1B, "START STOP UNIT").usage(0x01, 0, 0x0F, 0xF7, 0)
                     .handler(StartStopUnit::execute),
+            command(0x1E, "PREVENT ALLOW MEDIUM REMOVAL").usage(0, 0, 0, 0x01, 0)
+                    .handler(PreventAllowMediumRemoval::execute),
             command(0x25, "READ CAPACITY(10)").usage(0, ALL, ALL, ALL, ALL, 0, 0, 0x01, 0).dataIn()
                     // SBC-3 adds READ CAPACITY to what the ALUA Standby state serves.
                     .flags(MEDIUM_ACCESS, ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)

@@ -45,10 +45,9 @@ import java.util.concurrent.TimeUnit;
  * point for fabrics.
  *
  * <p>{@link #submit} runs the one precheck (in this order: LUN exists, opcode known, CDB reserved
- * bits, unit attention, ALUA state, reservation, sanitize state, transfer length and LBA range,
- * write protection),
- * admits the task to its LU's task set (task-attribute ordering), fetches Data-Out, runs the
- * table's handler and reports the outcome exactly once. Execution is a chain of futures: nothing
+ * bits, unit attention, ALUA state, reservation, sanitize state, medium present, transfer length
+ * and LBA range, write protection), admits the task to its LU's task set (task-attribute
+ * ordering), fetches Data-Out, runs the table's handler and reports the outcome exactly once. Execution is a chain of futures: nothing
  * blocks a thread, and the fabric may see {@code complete} on the thread that called
  * {@code submit} (when everything finished synchronously) or on a backend's thread.
  *
@@ -303,7 +302,11 @@ public final class ScsiTarget implements AutoCloseable {
             if (!d.has(CommandFlag.RUNS_DURING_SANITIZE)) {
                 lu.sanitize().check(d.has(CommandFlag.SANITIZE));
             }
-            // 7. Transfer length and LBA range.
+            // 7. The medium: a removable LU whose medium is ejected serves no command that needs it.
+            if (d.has(CommandFlag.MEDIUM_ACCESS) && !lu.mediumPresent()) {
+                throw ScsiException.of(SenseReason.MEDIUM_NOT_PRESENT);
+            }
+            // 8. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {
                 if (d.has(CommandFlag.TRANSFER_LIMITED) && blocks > lu.maxTransferBlocks()) {
                     throw ScsiException.invalidCdbField(addressing.lengthOffset(), 7);
@@ -313,7 +316,7 @@ public final class ScsiTarget implements AutoCloseable {
                     throw ScsiException.of(SenseReason.LBA_OUT_OF_RANGE);
                 }
             }
-            // 8. Write protection: configured read-only, refused by the backend, or SWP in the Control page.
+            // 9. Write protection: configured read-only, refused by the backend, or SWP in the Control page.
             if (d.has(CommandFlag.WRITES_MEDIUM)) {
                 if (lu.readOnly()) {
                     throw ScsiException.of(SenseReason.WRITE_PROTECTED);

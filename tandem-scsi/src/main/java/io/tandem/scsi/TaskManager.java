@@ -102,7 +102,8 @@ final class TaskManager {
 
     /**
      * LOGICAL UNIT RESET (SAM-5 6.3.3): abort every task (TAS decides how other nexuses hear of
-     * theirs), then return mode parameters to their defaults (none are saved) and establish the
+     * theirs), then return mode parameters to their defaults (none are saved), end every medium
+     * removal prevention of a removable LU, and establish the
      * reset unit attention for every I_T nexus, the issuer's included. SPC-2 reservations are
      * released; persistent reservations are not affected (SPC-4).
      */
@@ -111,6 +112,9 @@ final class TaskManager {
                 .thenCompose(v -> Spc2Reservations.releaseAll(lu)) // a reset releases SPC-2 reservations
                 .thenRun(() -> {
             lu.resetModeParameters();
+            if (lu.medium() != null) {
+                lu.medium().reset(); // SBC-4: a reset ends every medium removal prevention
+            }
             for (Nexus n : nexuses.get()) {
                 if (lu.visibleTo(n)) {
                     lu.unitAttentions(n);

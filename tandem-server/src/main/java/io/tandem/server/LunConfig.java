@@ -14,9 +14,11 @@ import java.util.Set;
  *     every initiator that may log in
  * @param physicalBlockSize physical block size reported to initiators; 0 means the block size.
  *     4096 with 512-byte blocks makes a "512e" LU (initiators align I/O to 4 KiB)
+ * @param removable a removable medium (INQUIRY RMB=1) that initiators can eject and load with START
+ *     STOP UNIT and hold in with PREVENT ALLOW MEDIUM REMOVAL; the medium state is per node
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                        boolean readOnly, List<String> initiators, int physicalBlockSize) {
+                        boolean readOnly, List<String> initiators, int physicalBlockSize, boolean removable) {
 
     public enum Backend { FILE, MEMORY }
 
@@ -55,14 +57,21 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         }
     }
 
-    /** A LUN every initiator sees. */
+    /** A fixed (non-removable) LUN. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                     boolean readOnly, List<String> initiators, int physicalBlockSize) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, false);
+    }
+
+    /** A fixed LUN every initiator sees. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
-        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0);
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0, false);
     }
 
     /** The same LUN, seen only by these initiators (empty: by everyone). */
     public LunConfig withInitiators(List<String> names) {
-        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize);
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize,
+                removable);
     }
 
     /** Whether {@code other} differs from this LUN only in who sees it (a change applied live). */

@@ -27,6 +27,8 @@ public final class LogicalUnit {
     private final LunSpec spec;
     private final BlockDevice device;
     private final LuIdentity identity;
+    /** The removable medium's state, or null for a fixed disk (whose medium is always present). */
+    private final RemovableMedium medium;
     private final AtomicReference<ModeParameters> modeParameters = new AtomicReference<>(ModeParameters.DEFAULTS);
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
@@ -46,6 +48,7 @@ public final class LogicalUnit {
         this.spec = spec;
         this.device = spec.device();
         this.identity = LuIdentity.derive(targetName, spec.name(), companyId);
+        this.medium = spec.removable() ? new RemovableMedium() : null;
         this.state = LuState.initial(stateId());
     }
 
@@ -61,6 +64,21 @@ public final class LogicalUnit {
     /** Refuses writes by configuration or because the backing store does. */
     public boolean readOnly() {
         return spec.readOnly() || device.readOnly();
+    }
+
+    /** INQUIRY RMB: whether the LU's medium can be ejected and loaded. */
+    public boolean removable() {
+        return medium != null;
+    }
+
+    /** The removable medium, or null for a fixed disk. */
+    public RemovableMedium medium() {
+        return medium;
+    }
+
+    /** Whether commands that need the medium can run: always for a fixed disk. */
+    public boolean mediumPresent() {
+        return medium == null || medium.loaded();
     }
 
     /**
@@ -195,9 +213,13 @@ public final class LogicalUnit {
         });
     }
 
+    /** The nexus is gone (or no longer sees this LU): its unit attentions and medium removal prevention end. */
     public void forgetNexus(Nexus nexus) {
         unitAttentions.remove(nexus);
         copies.forget(nexus);
+        if (medium != null) {
+            medium.nexusLost(nexus);
+        }
     }
 
     @Override

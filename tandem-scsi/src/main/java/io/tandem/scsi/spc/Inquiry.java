@@ -78,7 +78,7 @@ public final class Inquiry {
     static byte[] standard(LogicalUnit lu) {
         byte[] d = new byte[STANDARD_LENGTH];
         d[0] = (byte) (lu == null ? NO_LOGICAL_UNIT : DIRECT_ACCESS_BLOCK_DEVICE);
-        d[1] = 0x00;                     // RMB=0: not removable
+        d[1] = (byte) (lu != null && lu.removable() ? 0x80 : 0x00); // RMB: removable medium
         d[2] = 0x06;                     // VERSION: SPC-4
         d[3] = 0x12;                     // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (STANDARD_LENGTH - 5);
