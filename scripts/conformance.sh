@@ -16,10 +16,13 @@
 #                                   script adds when it starts Tandem; see --url-readonly)
 #                      [4k-physical] run it against an LU with 512-byte logical and 4 KiB
 #                                   physical blocks (LUN 2, LBPPBE=3; see --url-4k-physical)
+#                      [removable]  run it against an LU with a removable medium (LUN 3,
+#                                   INQUIRY RMB=1; see --url-removable)
 #   --target KIND    start a fresh target of this kind: tandem (default) or tgt
 #   --url URL        test an already running target instead of starting one
 #   --url-readonly URL  the write-protected LU of that target, for [read-only] suites
 #   --url-4k-physical URL  its LU with 4 KiB physical blocks, for [4k-physical] suites
+#   --url-removable URL  its LU with a removable medium, for [removable] suites
 #   --multipath      run every suite with a second path (a second session to the same
 #                    target unless --url2 is given), which enables the MultipathIO tests
 #   --url2 URL       the second path's URL (implies --multipath)
@@ -62,6 +65,7 @@ url=""
 url2=""
 url_readonly=""
 url_4k=""
+url_removable=""
 multipath=0
 initiator=""
 initiator2=""
@@ -83,6 +87,7 @@ while [[ $# -gt 0 ]]; do
         --url2) url2=$2; multipath=1; shift 2 ;;
         --url-readonly) url_readonly=$2; shift 2 ;;
         --url-4k-physical) url_4k=$2; shift 2 ;;
+        --url-removable) url_removable=$2; shift 2 ;;
         --also-allow) also_allow+=("$2"); shift 2 ;;
         --max-skips) max_skips=$2; shift 2 ;;
         --multipath) multipath=1; shift ;;
@@ -105,7 +110,7 @@ if [[ ${#suites[@]} -eq 0 ]]; then
     suites_file=${suites_file:-$TANDEM_ROOT/conformance/suites-issue2.txt}
 fi
 # Per suite (same index): 1 if it runs with a second path; which LU it runs against
-# (lun0, read-only or 4k-physical).
+# (lun0, read-only, 4k-physical or removable).
 suite_mp=()
 suite_lu=()
 for _ in "${suites[@]}"; do suite_mp+=("$multipath"); suite_lu+=(lun0); done
@@ -124,34 +129,52 @@ if [[ -n "$suites_file" ]]; then
                 "[multipath]"*) mp=1; tags=${tags#"[multipath]"} ;;
                 "[read-only]"*) lu=read-only; tags=${tags#"[read-only]"} ;;
                 "[4k-physical]"*) lu=4k-physical; tags=${tags#"[4k-physical]"} ;;
-                *) die "$suites_file:$n: unknown tag '$tags' (known: [multipath] [read-only] [4k-physical])" ;;
+                "[removable]"*) lu=removable; tags=${tags#"[removable]"} ;;
+                *) die "$suites_file:$n: unknown tag '$tags' (known: [multipath] [read-only] [4k-physical] [removable])" ;;
             esac
         done
-        [[ $mp -eq 1 && $lu != lun0 ]] && die "$suites_file:$n: runs on LUN 1 or 2 have one path"
+        [[ $mp -eq 1 && $lu != lun0 ]] && die "$suites_file:$n: runs on LUN 1, 2 or 3 have one path"
         suites+=("$name"); suite_mp+=("$mp"); suite_lu+=("$lu")
     done <"$suites_file"
 fi
 [[ ${#suites[@]} -gt 0 ]] || die "no suites to run"
-any_mp=0 any_ro=0 any_4k=0
+any_mp=0 any_ro=0 any_4k=0 any_rmb=0
 for i in "${!suites[@]}"; do
     [[ ${suite_mp[$i]} -eq 1 ]] && any_mp=1
     [[ ${suite_lu[$i]} == read-only ]] && any_ro=1
     [[ ${suite_lu[$i]} == 4k-physical ]] && any_4k=1
+    [[ ${suite_lu[$i]} == removable ]] && any_rmb=1
 done
 if [[ -n "$url" ]]; then
     [[ $any_ro -eq 1 && -z "$url_readonly" ]] && die "[read-only] suites need --url-readonly with --url"
     [[ $any_4k -eq 1 && -z "$url_4k" ]] && die "[4k-physical] suites need --url-4k-physical with --url"
-elif [[ $((any_ro + any_4k)) -gt 0 && "$kind" != tandem ]]; then
-    die "[read-only] and [4k-physical] suites need LUs only a Tandem started here has (or give --url and their URLs)"
+    [[ $any_rmb -eq 1 && -z "$url_removable" ]] && die "[removable] suites need --url-removable with --url"
+elif [[ $((any_ro + any_4k + any_rmb)) -gt 0 && "$kind" != tandem ]]; then
+    die "[read-only], [4k-physical] and [removable] suites need LUs only a Tandem started here has (or give --url and their URLs)"
 fi
 
 # Every name must select something in this libiscsi; catch typos before starting a target.
 known=$(timeout 30 iscsi-test-cu -l)
 for s in "${suites[@]}"; do
-    if [[ "$s" != ALL ]] && ! grep -qxF "ALL.$s" <<<"$known"; then
+    if [[ "$s" == ALL-except=* ]]; then
+        excluded=${s#ALL-except=}
+        for x in ${excluded//,/ }; do
+            grep -qxF "ALL.$x" <<<"$known" || die "ALL-except: iscsi-test-cu has no suite named '$x'"
+        done
+    elif [[ "$s" != ALL ]] && ! grep -qxF "ALL.$s" <<<"$known"; then
         die "iscsi-test-cu has no suite or test named '$s' (see iscsi-test-cu -l, family ALL)"
     fi
 done
+
+# "ALL-except=A,B": every suite of the ALL family but those, as one iscsi-test-cu selector.
+all_except_selector() {
+    local excluded=",$1," suite selector=""
+    while read -r suite; do
+        [[ "$excluded" == *",${suite#ALL.},"* ]] && continue
+        selector+="${selector:+,}$suite"
+    done < <(grep -E '^ALL\.[^.]+$' <<<"$known")
+    printf '%s' "$selector"
+}
 
 # Allow-lists: name -> reason. A line without a reason is an error, not a silent allow.
 declare -A allowed=()
@@ -194,21 +217,28 @@ if [[ -z "$url" ]]; then
     work=$REPLY
     port=$(pick_free_port "${TANDEM_TEST_PORT:-13260}")
     extra=()
-    if [[ $((any_ro + any_4k)) -gt 0 ]]; then
+    if [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
         # LUN 0 as `tandem serve` makes it by default, plus small LUs for the tagged runs
         cat >"$work/tandem.yaml" <<'YAML'
 luns:
   - { number: 0, name: lun0, size: 1G, block-size: 512 }
   - { number: 1, name: write-protected, backend: memory, size: 64M, block-size: 512, read-only: true }
   - { number: 2, name: physical-4k, backend: memory, size: 64M, block-size: 512, physical-block-size: 4096 }
+  - { number: 3, name: removable, backend: memory, size: 64M, block-size: 512, removable: true }
 YAML
         extra=(--config "$work/tandem.yaml")
     fi
+    if [[ "$kind" == tandem ]]; then
+        # Sanitize.Reset sleeps 60 s between TEST UNIT READYs without reading the socket: an
+        # unanswered NOP-In (default: dropped after 15 s) must not end its session meanwhile.
+        extra+=(--nop-timeout 90)
+    fi
     start_target "$kind" "$work" "$port" "$out/target.log" "${extra[@]}"
     url=$TARGET_URL
-    if [[ $((any_ro + any_4k)) -gt 0 ]]; then
+    if [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
         url_readonly=${url%/*}/1
         url_4k=${url%/*}/2
+        url_removable=${url%/*}/3
     fi
 else
     TARGET_PID=""
@@ -221,7 +251,7 @@ base_args=(--dataloss -V)
 [[ $sanitize -eq 1 ]] && base_args+=(--allow-sanitize)
 [[ -n "$initiator" ]] && base_args+=(-i "$initiator")
 [[ -n "$initiator2" ]] && base_args+=(-I "$initiator2")
-log "testing $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}"
+log "testing $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}${url_removable:+ (removable medium $url_removable)}"
 log "raw log: $raw"
 
 errors=()
@@ -231,12 +261,16 @@ for i in "${!suites[@]}"; do
         urls=("$url_readonly")
     elif [[ ${suite_lu[$i]} == 4k-physical ]]; then
         urls=("$url_4k")
+    elif [[ ${suite_lu[$i]} == removable ]]; then
+        urls=("$url_removable")
     elif [[ ${suite_mp[$i]} -eq 1 ]]; then
         urls=("$url" "$url2")
     else
         urls=("$url")
     fi
-    if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-900}; else selector=ALL.$s; t=${run_timeout:-600}; fi
+    if [[ "$s" == ALL ]]; then selector=ALL; t=${run_timeout:-900}
+    elif [[ "$s" == ALL-except=* ]]; then selector=$(all_except_selector "${s#ALL-except=}"); t=${run_timeout:-900}
+    else selector=ALL.$s; t=${run_timeout:-600}; fi
     cmd=(iscsi-test-cu "${base_args[@]}" -t "$selector" "${urls[@]}")
     printf '### %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$raw"
     run_log=$out/run.tmp
@@ -302,7 +336,7 @@ awk -F'\t' -v OFS='\t' '
 ' "$results" >"$combined"
 
 echo
-echo "Conformance: iscsi-test-cu $(dpkg-query -W -f='${Version}' libiscsi-bin 2>/dev/null || echo '?') against $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}"
+echo "Conformance: iscsi-test-cu $(dpkg-query -W -f='${Version}' libiscsi-bin 2>/dev/null || echo '?') against $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}${url_removable:+ (removable medium $url_removable)}"
 awk -F'\t' '
     FILENAME == ARGV[1] { allow[$1] = $2; next }
     {

@@ -194,4 +194,30 @@ class LocalCoordinatorTest {
                         ReservationType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS));
         assertThat(StateFile.parse(s.luId(), StateFile.render(s).getBytes(StandardCharsets.UTF_8))).isEqualTo(s);
     }
+
+    @Test
+    void theSingleNodeIsTheOnlyMemberAlwaysServesAndKeepsConfigurationInMemory() throws Exception {
+        try (LocalCoordinator c = LocalCoordinator.inMemory()) {
+            assertThat(c.serving()).isTrue();
+            assertThat(c.members()).containsExactly(Member.bare("local"));
+            List<List<Member>> heard = new CopyOnWriteArrayList<>();
+            c.addMembershipListener(heard::add);
+            Member self = new Member("local", List.of(new Member.Portal("127.0.0.1", 3260)), 1, 1, List.of(1));
+            c.announce(self);
+            assertThat(c.members()).containsExactly(self);
+            assertThat(heard).containsExactly(List.of(self));
+            assertThatThrownBy(() -> c.announce(Member.bare("other"))).isInstanceOf(IllegalArgumentException.class);
+
+            List<String> changes = new CopyOnWriteArrayList<>();
+            c.config().addListener((key, entry) -> changes.add(key + ":" + (entry == null ? "-" : entry.version())));
+            assertThat(c.config().put("luns", new byte[] {1}, ConfigStore.ABSENT).get(5, TimeUnit.SECONDS).version()).isEqualTo(1);
+            assertThatThrownBy(() -> c.config().put("luns", new byte[] {2}, ConfigStore.ABSENT).get(5, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(ConfigConflictException.class);
+            assertThat(c.config().put("luns", new byte[] {2}, 1).get(5, TimeUnit.SECONDS).version()).isEqualTo(2);
+            assertThat(c.config().get("luns").orElseThrow().value()).containsExactly(2);
+            c.config().remove("luns", 2).get(5, TimeUnit.SECONDS);
+            assertThat(c.config().entries()).isEmpty();
+            assertThat(changes).containsExactly("luns:1", "luns:2", "luns:-");
+        }
+    }
 }

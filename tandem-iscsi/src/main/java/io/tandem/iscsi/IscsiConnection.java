@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -40,6 +41,8 @@ import java.util.logging.Logger;
 final class IscsiConnection implements TransportPort {
 
     private static final Logger LOG = Logger.getLogger(IscsiConnection.class.getName());
+    /** How long a logout waits for the nexus' state to be released before answering anyway. */
+    private static final long LOGOUT_RELEASE_SECONDS = 10;
     /** RFC 7143: during login, PDUs carry at most 8192 bytes of data. */
     private static final int LOGIN_MAX_DATA = 8192;
 
@@ -789,11 +792,23 @@ final class IscsiConnection implements TransportPort {
         int response = reason == 2 ? 2 : 0;
         Runnable answer = () -> {
             // Time2Wait and Time2Retain (bytes 40-43) stay 0: nothing is kept for recovery at ERL 0.
-            respond(immediate, h -> h.opcode(Opcode.LOGOUT_RESPONSE).flags(0x80).byte2(response).itt(itt), null);
-            if (response == 0) {
-                server.event("logout: " + params.initiatorName() + " from " + peer);
-                terminate("logged out");
+            Runnable reply = () -> respond(immediate,
+                    h -> h.opcode(Opcode.LOGOUT_RESPONSE).flags(0x80).byte2(response).itt(itt), null);
+            if (response != 0) {
+                reply.run();
+                return;
             }
+            // The session ends before the initiator hears so: what its nexus held (an SPC-2
+            // reservation) is released by then, so its other sessions never see it afterwards.
+            server.unregister(session).orTimeout(LOGOUT_RELEASE_SECONDS, TimeUnit.SECONDS)
+                    .whenComplete((v, failure) -> {
+                        if (failure != null) {
+                            LOG.log(Level.WARNING, "releasing " + peer + "'s nexus at logout did not finish: " + failure);
+                        }
+                        reply.run();
+                        server.event("logout: " + params.initiatorName() + " from " + peer);
+                        terminate("logged out");
+                    });
         };
         session.sequencer.offer(cmdSn, immediate, answer);
     }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -163,17 +164,20 @@ public final class IscsiServer implements AutoCloseable {
         return session;
     }
 
-    void unregister(IscsiSession session) {
-        if (!session.discovery) {
-            sessions.remove(session.key, session);
-            release(session);
+    /** Ends a session; the future completes when the SCSI core has released what the nexus held. */
+    CompletableFuture<Void> unregister(IscsiSession session) {
+        if (session.discovery) {
+            return CompletableFuture.completedFuture(null);
         }
+        sessions.remove(session.key, session);
+        return release(session);
     }
 
-    private void release(IscsiSession session) {
+    private CompletableFuture<Void> release(IscsiSession session) {
         if (!session.discovery && session.released.compareAndSet(false, true)) {
-            scsiTarget.nexusRemoved(session.nexus);
+            return scsiTarget.nexusRemoved(session.nexus);
         }
+        return CompletableFuture.completedFuture(null);
     }
 
     public int sessionCount() {

@@ -11,6 +11,8 @@ import static io.tandem.scsi.core.CommandFlag.ALUA_UNAVAILABLE_OK;
 import static io.tandem.scsi.core.CommandFlag.MEDIUM_ACCESS;
 import static io.tandem.scsi.core.CommandFlag.PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS;
 import static io.tandem.scsi.core.CommandFlag.PR_ALLOWED_UNDER_WRITE_EXCLUSIVE;
+import static io.tandem.scsi.core.CommandFlag.RUNS_DURING_SANITIZE;
+import static io.tandem.scsi.core.CommandFlag.SANITIZE;
 import static io.tandem.scsi.core.CommandFlag.TRANSFER_LIMITED;
 import static io.tandem.scsi.core.CommandFlag.UA_EXEMPT;
 import static io.tandem.scsi.core.CommandFlag.WRITES_MEDIUM;
@@ -21,22 +23,29 @@ import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.CommandFlag;
 import io.tandem.scsi.core.CommandSet;
 import io.tandem.scsi.core.DataOutLength;
+import io.tandem.scsi.sbc.CompareAndWrite;
+import io.tandem.scsi.sbc.OrWrite;
 import io.tandem.scsi.pr.PersistentReserveIn;
 import io.tandem.scsi.pr.PersistentReserveOut;
 import io.tandem.scsi.pr.Spc2Reservations;
 import io.tandem.scsi.sbc.GetLbaStatus;
 import io.tandem.scsi.sbc.PreFetch;
+import io.tandem.scsi.sbc.PreventAllowMediumRemoval;
 import io.tandem.scsi.sbc.ReadCapacity;
 import io.tandem.scsi.sbc.ReadDefectData;
 import io.tandem.scsi.sbc.ReadWrite;
+import io.tandem.scsi.sbc.Sanitize;
 import io.tandem.scsi.sbc.StartStopUnit;
 import io.tandem.scsi.sbc.SynchronizeCache;
 import io.tandem.scsi.sbc.Unmap;
 import io.tandem.scsi.sbc.Verify;
+import io.tandem.scsi.sbc.WriteAtomic;
+import io.tandem.scsi.spc.ExtendedCopy;
 import io.tandem.scsi.sbc.WriteSame;
 import io.tandem.scsi.spc.Inquiry;
 import io.tandem.scsi.spc.ModeSelect;
 import io.tandem.scsi.spc.ModeSense;
+import io.tandem.scsi.spc.ReceiveCopyResults;
 import io.tandem.scsi.spc.ReportLuns;
 import io.tandem.scsi.spc.ReportSupportedOperationCodes;
 import io.tandem.scsi.spc.ReportSupportedTaskManagementFunctions;
@@ -63,6 +72,10 @@ final class CommandTable {
     private static final int WRITE_FLAGS = 0x1A;
     /** VERIFY / WRITE AND VERIFY byte 1: DPO, BYTCHK (2 bits). */
     private static final int VERIFY_FLAGS = 0x16;
+    /** WRITE ATOMIC(16) byte 1: DPO, FUA (an SBC-4 command: no obsolete FUA_NV). */
+    private static final int ATOMIC_FLAGS = 0x18;
+    /** SANITIZE byte 1: IMMED, AUSE and the service action. */
+    private static final int SANITIZE_FLAGS = 0xBF;
     /** WRITE SAME byte 1: UNMAP only (ANCHOR, PBDATA, LBDATA and WRPROTECT are refused). */
     private static final int WRITE_SAME_10_FLAGS = 0x08;
     /** WRITE SAME(16) byte 1: UNMAP and NDOB. */
@@ -85,14 +98,15 @@ final class CommandTable {
 
     static final CommandSet TABLE = new CommandSet(List.of(
             // ---- SPC-4 primary commands
+            // MEDIUM_ACCESS: an ejected removable medium makes the unit not ready (02/3A/00)
             command(0x00, "TEST UNIT READY").usage(0, 0, 0, 0, 0)
-                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
                     .handler(TestUnitReady::execute),
             command(0x03, "REQUEST SENSE").usage(0x01, 0, 0, ALL, 0).dataIn()
-                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK)
+                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK, RUNS_DURING_SANITIZE)
                     .handler(RequestSense::execute),
             command(0x12, "INQUIRY").usage(0x01, ALL, ALL, ALL, 0).dataIn()
-                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK)
+                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK, RUNS_DURING_SANITIZE)
                     .handler(Inquiry::execute),
             command(0x15, "MODE SELECT(6)").usage(0x11, 0, 0, ALL, 0)
                     .dataOut((cdb, lu, blocks) -> ModeSelect.dataOut6(cdb))
@@ -109,8 +123,28 @@ final class CommandTable {
                     .flags(ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
                     .handler(ModeSense::execute10),
             command(0xA0, "REPORT LUNS").usage(0, ALL, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
-                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK)
+                    .flags(ALWAYS).flags(ALLOWED_WITHOUT_LUN, UA_EXEMPT, ALUA_OFFLINE_OK, RUNS_DURING_SANITIZE)
                     .handler(ReportLuns::execute),
+            serviceAction(0x83, 0x00, "EXTENDED COPY(LID1)")
+                    .usage(0x1F, 0, 0, 0, 0, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0)
+                    .dataOut(ExtendedCopy::dataOut)
+                    .handler(ExtendedCopy::execute),
+            serviceAction(0x84, ReceiveCopyResults.COPY_STATUS, "RECEIVE COPY STATUS(LID1)")
+                    .usage(0x1F, ALL, 0, 0, 0, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(ReceiveCopyResults::copyStatus),
+            serviceAction(0x84, ReceiveCopyResults.RECEIVE_DATA, "RECEIVE COPY DATA(LID1)")
+                    .usage(0x1F, ALL, 0, 0, 0, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(ReceiveCopyResults::receiveData),
+            serviceAction(0x84, ReceiveCopyResults.OPERATING_PARAMETERS, "RECEIVE COPY OPERATING PARAMETERS")
+                    .usage(0x1F, 0, 0, 0, 0, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(ReceiveCopyResults::operatingParameters),
+            serviceAction(0x84, ReceiveCopyResults.FAILED_SEGMENT_DETAILS, "RECEIVE COPY FAILURE DETAILS(LID1)")
+                    .usage(0x1F, ALL, 0, 0, 0, 0, 0, 0, 0, ALL, ALL, ALL, ALL, 0, 0).dataIn()
+                    .flags(PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
+                    .handler(ReceiveCopyResults::failedSegmentDetails),
             serviceAction(0xA3, 0x0C, "REPORT SUPPORTED OPERATION CODES")
                     .usage(0x1F, 0x87, ALL, ALL, ALL, ALL, ALL, ALL, ALL, 0, 0).dataIn()
                     // SPC-4: allowed to non-holders under Write Exclusive types only (ALLOW COMMANDS)
@@ -193,8 +227,11 @@ final class CommandTable {
                     .dataOut(DataOutLength.BLOCKS)
                     .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, WRITES_MEDIUM)
                     .handler(ReadWrite::write),
+            // Both run without the medium: START STOP UNIT loads it, PREVENT ALLOW holds it (sbc/).
             command(0x1B, "START STOP UNIT").usage(0x01, 0, 0x0F, 0xF7, 0)
                     .handler(StartStopUnit::execute),
+            command(0x1E, "PREVENT ALLOW MEDIUM REMOVAL").usage(0, 0, 0, 0x01, 0)
+                    .handler(PreventAllowMediumRemoval::execute),
             command(0x25, "READ CAPACITY(10)").usage(0, ALL, ALL, ALL, ALL, 0, 0, 0x01, 0).dataIn()
                     // SBC-3 adds READ CAPACITY to what the ALUA Standby state serves.
                     .flags(MEDIUM_ACCESS, ALUA_STANDBY_OK, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE, PR_ALLOWED_UNDER_EXCLUSIVE_ACCESS)
@@ -223,6 +260,21 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB10)
                     .flags(MEDIUM_ACCESS).timeouts(0, 60)
                     .handler(SynchronizeCache::execute),
+            serviceAction(0x48, Sanitize.OVERWRITE, "SANITIZE OVERWRITE")
+                    .usage(SANITIZE_FLAGS, 0, 0, 0, 0, 0, ALL, ALL, 0)
+                    .dataOut(Sanitize::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM, SANITIZE).timeouts(0, 3600)
+                    .handler(Sanitize::overwrite),
+            serviceAction(0x48, Sanitize.BLOCK_ERASE, "SANITIZE BLOCK ERASE")
+                    .usage(SANITIZE_FLAGS, 0, 0, 0, 0, 0, ALL, ALL, 0)
+                    .dataOut(Sanitize::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM, SANITIZE).timeouts(0, 3600)
+                    .handler(Sanitize::blockErase),
+            serviceAction(0x48, Sanitize.EXIT_FAILURE_MODE, "SANITIZE EXIT FAILURE MODE")
+                    .usage(SANITIZE_FLAGS, 0, 0, 0, 0, 0, ALL, ALL, 0)
+                    .dataOut(Sanitize::dataOut)
+                    .flags(SANITIZE)
+                    .handler(Sanitize::exitFailureMode),
             command(0x37, "READ DEFECT DATA(10)").usage(0, 0x1F, 0, 0, 0, 0, ALL, ALL, 0).dataIn()
                     .flags(MEDIUM_ACCESS, PR_ALLOWED_UNDER_WRITE_EXCLUSIVE)
                     .handler(ReadDefectData::execute10),
@@ -244,6 +296,16 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB16).dataOut(DataOutLength.BLOCKS)
                     .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, WRITES_MEDIUM)
                     .handler(ReadWrite::write),
+            command(0x89, "COMPARE AND WRITE").usage(WRITE_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            0, 0, 0, ALL, GROUP, 0)
+                    .blocks(BlockAddressing.COMPARE_AND_WRITE).dataOut(CompareAndWrite::dataOut)
+                    .flags(MEDIUM_ACCESS, WRITES_MEDIUM)
+                    .handler(CompareAndWrite::execute),
+            command(0x8B, "ORWRITE(16)").usage(WRITE_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            ALL, ALL, ALL, ALL, GROUP, 0)
+                    .blocks(BlockAddressing.CDB16).dataOut(DataOutLength.BLOCKS)
+                    .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, WRITES_MEDIUM)
+                    .handler(OrWrite::execute),
             command(0x8E, "WRITE AND VERIFY(16)").usage(VERIFY_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, GROUP, 0)
                     .blocks(BlockAddressing.CDB16).dataOut(Verify::writeAndVerifyDataOut)
@@ -264,6 +326,11 @@ final class CommandTable {
                     .blocks(BlockAddressing.CDB16)
                     .flags(MEDIUM_ACCESS).timeouts(0, 60)
                     .handler(SynchronizeCache::execute),
+            command(0x9C, "WRITE ATOMIC(16)").usage(ATOMIC_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+                            0, 0, ALL, ALL, GROUP, 0)
+                    .blocks(BlockAddressing.ATOMIC16).dataOut(DataOutLength.BLOCKS)
+                    .flags(MEDIUM_ACCESS, TRANSFER_LIMITED, WRITES_MEDIUM)
+                    .handler(WriteAtomic::execute),
             command(0x93, "WRITE SAME(16)").usage(WRITE_SAME_16_FLAGS, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
                             ALL, ALL, ALL, ALL, GROUP, 0)
                     .blocks(BlockAddressing.CDB16).dataOut(WriteSame::dataOut)

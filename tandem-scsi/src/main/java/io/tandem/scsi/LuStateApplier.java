@@ -137,12 +137,16 @@ final class LuStateApplier implements LuStateWatcher {
 
     /**
      * This node's share of a reset (SAM-5 6.3.3), after its tasks are gone: the per-LU settings
-     * this node keeps (mode parameters; none are saved) return to their defaults, and every nexus
+     * this node keeps (mode parameters, none saved; a removable LU's medium removal preventions)
+     * return to their defaults, and every nexus
      * that sees the LU here, the issuer's included, gets the reset's unit attention. The SPC-2
      * reservation went in the same record change.
      */
     private void reset(SenseReason ua) {
         lu.resetModeParameters();
+        if (lu.medium() != null) {
+            lu.medium().reset(); // SBC-4: a reset ends every medium removal prevention
+        }
         for (Nexus n : nexuses.get()) {
             if (lu.visibleTo(n)) {
                 lu.unitAttentions(n).establish(ua);

@@ -11,8 +11,12 @@ import java.util.Objects;
  * @param physicalBlockSize the physical block size reported to initiators (READ CAPACITY(16)'s
  *     LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT): the logical block size, or a power-of-two
  *     multiple of it, e.g. 4096 for a "512e" LU whose initiators should align to 4 KiB
+ * @param removable a removable medium (INQUIRY RMB=1): START STOP UNIT with LOEJ ejects and loads
+ *     it, PREVENT ALLOW MEDIUM REMOVAL holds it in, and commands that need the medium get NOT
+ *     READY while it is out. The medium state is this node's only (never shared by a cluster)
  */
-public record LunSpec(int number, String name, BlockDevice device, boolean readOnly, int physicalBlockSize) {
+public record LunSpec(int number, String name, BlockDevice device, boolean readOnly, int physicalBlockSize,
+                      boolean removable) {
 
     public LunSpec {
         Objects.requireNonNull(name, "name");
@@ -27,8 +31,13 @@ public record LunSpec(int number, String name, BlockDevice device, boolean readO
         }
     }
 
-    /** A LU whose physical block is its logical block. */
+    /** A fixed (non-removable) LU. */
+    public LunSpec(int number, String name, BlockDevice device, boolean readOnly, int physicalBlockSize) {
+        this(number, name, device, readOnly, physicalBlockSize, false);
+    }
+
+    /** A fixed LU whose physical block is its logical block. */
     public LunSpec(int number, String name, BlockDevice device, boolean readOnly) {
-        this(number, name, device, readOnly, device.blockSize());
+        this(number, name, device, readOnly, device.blockSize(), false);
     }
 }

@@ -46,9 +46,9 @@ import java.util.concurrent.TimeUnit;
  * point for fabrics.
  *
  * <p>{@link #submit} runs the one precheck (in this order: LUN exists, opcode known, CDB reserved
- * bits, unit attention, ALUA state, reservation, transfer length and LBA range, write protection),
- * admits the task to its LU's task set (task-attribute ordering), fetches Data-Out, runs the
- * table's handler and reports the outcome exactly once. Execution is a chain of futures: nothing
+ * bits, unit attention, ALUA state, reservation, sanitize state, medium present, transfer length
+ * and LBA range, write protection), admits the task to its LU's task set (task-attribute
+ * ordering), fetches Data-Out, runs the table's handler and reports the outcome exactly once. Execution is a chain of futures: nothing
  * blocks a thread, and the fabric may see {@code complete} on the thread that called
  * {@code submit} (when everything finished synchronously) or on a backend's thread.
  *
@@ -303,7 +303,15 @@ public final class ScsiTarget implements AutoCloseable {
             if (lu.reservations().conflicts(task.nexus(), d)) {
                 throw ScsiException.reservationConflict();
             }
-            // 7. Transfer length and LBA range.
+            // 6a. A sanitize operation in progress (or failed) keeps the medium off limits.
+            if (!d.has(CommandFlag.RUNS_DURING_SANITIZE)) {
+                lu.sanitize().check(d.has(CommandFlag.SANITIZE));
+            }
+            // 7. The medium: a removable LU whose medium is ejected serves no command that needs it.
+            if (d.has(CommandFlag.MEDIUM_ACCESS) && !lu.mediumPresent()) {
+                throw ScsiException.of(SenseReason.MEDIUM_NOT_PRESENT);
+            }
+            // 8. Transfer length and LBA range.
             if (addressing != BlockAddressing.NONE) {
                 if (d.has(CommandFlag.TRANSFER_LIMITED) && blocks > lu.maxTransferBlocks()) {
                     throw ScsiException.invalidCdbField(addressing.lengthOffset(), 7);
@@ -313,7 +321,7 @@ public final class ScsiTarget implements AutoCloseable {
                     throw ScsiException.of(SenseReason.LBA_OUT_OF_RANGE);
                 }
             }
-            // 8. Write protection: configured read-only, refused by the backend, or SWP in the Control page.
+            // 9. Write protection: configured read-only, refused by the backend, or SWP in the Control page.
             if (d.has(CommandFlag.WRITES_MEDIUM)) {
                 if (lu.readOnly()) {
                     throw ScsiException.of(SenseReason.WRITE_PROTECTED);
@@ -489,7 +497,7 @@ public final class ScsiTarget implements AutoCloseable {
     }
 
     /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
-    public void nexusRemoved(Nexus nexus) {
+    public CompletableFuture<Void> nexusRemoved(Nexus nexus) {
         List<LogicalUnit> units;
         synchronized (inventoryLock) {
             nexuses.remove(nexus);
@@ -499,9 +507,11 @@ public final class ScsiTarget implements AutoCloseable {
             }
         }
         taskManager.nexusLost(nexus);
+        List<CompletableFuture<?>> released = new ArrayList<>(units.size());
         for (LogicalUnit lu : units) {
-            Spc2Reservations.releaseHeldBy(lu, nexus);
+            released.add(Spc2Reservations.releaseHeldBy(lu, nexus));
         }
+        return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new));
     }
 
     // ------------------------------------------------------------------ ALUA

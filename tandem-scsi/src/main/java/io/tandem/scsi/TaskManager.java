@@ -68,10 +68,15 @@ final class TaskManager {
         return switch (function) {
             case ABORT_TASK -> withLu(nexus, lun, lu -> {
                 Command victim = lu.taskSet().find(nexus, referencedTag);
-                if (victim == null) {
+                // A task whose completion is already claimed has its response on the wire: for the
+                // initiator it no longer exists, even if it has not left the task set yet.
+                CompletableFuture<Void> drained = victim == null ? null : victim.markAborted();
+                if (drained == null) {
                     return done(TaskManagementResult.TASK_DOES_NOT_EXIST);
                 }
-                return abort(lu, List.of(victim), nexus, null).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
+                // The issuer's own task: no TASK ABORTED status, whatever TAS says.
+                return drained.thenRun(() -> report(victim, false))
+                        .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
             });
             // Only the issuer's own tasks: nothing to tell anyone else.
             case ABORT_TASK_SET -> withLu(nexus, lun, lu -> abort(lu, lu.taskSet().select(c -> c.nexus().equals(nexus)),

@@ -31,6 +31,11 @@ final class FailingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, RangeUpdate change, boolean forceUnitAccess) {
+        return CompletableFuture.failedFuture(new StorageException(readFailure, "injected"));
+    }
+
+    @Override
     public CompletableFuture<Void> flush() {
         return CompletableFuture.failedFuture(new StorageException(writeFailure, "injected"));
     }

@@ -81,6 +81,18 @@ final class GatedBlockDevice implements BlockDevice {
     }
 
     @Override
+    public CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, RangeUpdate change, boolean forceUnitAccess) {
+        writeFuaFlags.add(forceUnitAccess);
+        return gate(() -> inner.update(lba, buffer, change, forceUnitAccess));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAtomic(long lba, ByteBuffer src, boolean forceUnitAccess) {
+        writeFuaFlags.add(forceUnitAccess);
+        return gate(() -> inner.writeAtomic(lba, src, forceUnitAccess));
+    }
+
+    @Override
     public CompletableFuture<Void> flush() {
         flushes.incrementAndGet();
         return inner.flush();

@@ -63,6 +63,9 @@ final class ClusterDocument {
             if (lun.readOnly()) {
                 l.put("read-only", true);
             }
+            if (lun.removable()) {
+                l.put("removable", true);
+            }
             if (!lun.initiators().isEmpty()) {
                 l.put("initiators", lun.initiators());
             }

@@ -29,6 +29,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
  *   - { number: 3, name: vmfs, size: 100G, block-size: 512, physical-block-size: 4096 }   # 512e
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
+ *   - { number: 4, name: cartridge, size: 4G, removable: true }   # RMB=1: ejectable medium
  *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
  *   - { number: 4, name: quorum, size: 1G, alua: active-standby }   # cluster: one owning node at a time
  * </pre>
@@ -117,7 +118,7 @@ final class ConfigFile {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
                         Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
-                                "read-only", "initiators", "alua"));
+                                "read-only", "initiators", "removable", "alua"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
@@ -130,6 +131,7 @@ final class ConfigFile {
                         : Sizes.parse(field + ".size", lun.get("size").toString());
                 int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
                 boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
+                boolean removable = bool(field + ".removable", lun.getOrDefault("removable", false));
                 List<String> initiators = lun.containsKey("initiators")
                         ? initiators(field + ".initiators", lun.get("initiators")) : List.of();
                 try {
@@ -142,7 +144,8 @@ final class ConfigFile {
                                     "must be active-active, active-standby or explicit, got " + lun.get("alua"));
                         }
                     }
-                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical, alua));
+                    builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical,
+                            removable, alua));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }
@@ -208,6 +211,13 @@ final class ConfigFile {
         } catch (NumberFormatException e) {
             throw new ConfigException(field, "expected a whole number, got " + value);
         }
+    }
+
+    private static boolean bool(String field, Object value) {
+        if (!(value instanceof Boolean b)) {
+            throw new ConfigException(field, "expected true or false, got " + describe(value));
+        }
+        return b;
     }
 
     private static String describe(Object value) {

@@ -15,10 +15,13 @@ import java.util.Set;
  *     every initiator that may log in
  * @param physicalBlockSize physical block size reported to initiators; 0 means the block size.
  *     4096 with 512-byte blocks makes a "512e" LU (initiators align I/O to 4 KiB)
+ * @param removable a removable medium (INQUIRY RMB=1) that initiators can eject and load with START
+ *     STOP UNIT and hold in with PREVENT ALLOW MEDIUM REMOVAL; the medium state is per node
  * @param alua how the cluster's nodes share the LU's paths (null: active/active)
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                        boolean readOnly, List<String> initiators, int physicalBlockSize, AluaMode alua) {
+                        boolean readOnly, List<String> initiators, int physicalBlockSize, boolean removable,
+                        AluaMode alua) {
 
     public enum Backend { FILE, MEMORY }
 
@@ -58,25 +61,39 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         }
     }
 
-    /** A LUN every initiator sees, active on every path. */
+    /** A LUN active on every path of a cluster. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                     boolean readOnly, List<String> initiators, int physicalBlockSize) {
-        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, null);
+                     boolean readOnly, List<String> initiators, int physicalBlockSize, boolean removable) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, removable, null);
     }
 
-    /** A LUN every initiator sees. */
+    /** A fixed (non-removable) LUN with an ALUA mode. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                     boolean readOnly, List<String> initiators, int physicalBlockSize, AluaMode alua) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, false, alua);
+    }
+
+    /** A fixed (non-removable) LUN. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                     boolean readOnly, List<String> initiators, int physicalBlockSize) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, false, null);
+    }
+
+    /** A fixed LUN every initiator sees. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
-        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0);
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0, false, null);
     }
 
     /** The same LUN, seen only by these initiators (empty: by everyone). */
     public LunConfig withInitiators(List<String> names) {
-        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize, alua);
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize,
+                removable, alua);
     }
 
     /** The same LUN with another ALUA mode. */
     public LunConfig withAlua(AluaMode mode) {
-        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, mode);
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize,
+                removable, mode);
     }
 
     /** Whether {@code other} differs from this LUN only in settings applied live (who sees it, ALUA mode). */

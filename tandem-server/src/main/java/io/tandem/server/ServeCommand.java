@@ -43,6 +43,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Physical block size reported to initiators, e.g. 4096 with 512-byte blocks (512e). Default: the block size.")
     Integer physicalBlockSize;
 
+    @Option(names = "--removable",
+            description = "Make the LUNs removable media (INQUIRY RMB=1): initiators can eject, load and lock them.")
+    boolean removable;
+
     @Option(names = "--memory", description = "Keep LUNs in memory instead of files (contents lost on exit).")
     boolean memory;
 
@@ -89,7 +93,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         for (LunConfig lun : node.config().luns()) {
             System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
-                    + " MiB, " + lun.blockSize() + "-byte blocks, " + lun.backend().name().toLowerCase() + ")");
+                    + " MiB, " + lun.blockSize() + "-byte blocks, " + lun.backend().name().toLowerCase()
+                    + (lun.removable() ? ", removable" : "") + ")");
         }
         for (var portal : node.portals()) {
             System.out.println("listening on " + portal.getAddress().getHostAddress() + ":" + portal.getPort());
@@ -133,9 +138,11 @@ final class ServeCommand implements Callable<Integer> {
         } else if (clusterName != null) {
             throw new ConfigException("--cluster-name", "needs --zookeeper (or cluster.zookeeper in the config file)");
         }
-        boolean lunFlags = lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null || memory;
+        boolean lunFlags = lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null || memory
+                || removable;
         if (lunsFromFile && lunFlags) {
-            throw new ConfigException("--luns/--lun-size/--block-size/--memory", "the config file already lists LUNs; set them there");
+            throw new ConfigException("--luns/--lun-size/--block-size/--physical-block-size/--memory/--removable",
+                    "the config file already lists LUNs; set them there");
         }
         // A cluster node takes its LUNs from the cluster; flags only seed a cluster that has none.
         if (!lunsFromFile && (!builder.clustered() || lunFlags)) {
@@ -155,8 +162,8 @@ final class ServeCommand implements Callable<Integer> {
             for (int i = 0; i < count; i++) {
                 LunConfig lun = memory ? LunConfig.memory(i, size, bs) : LunConfig.file(i, size, bs);
                 try {
-                    builder.lun(physical == 0 ? lun : new LunConfig(lun.number(), lun.name(), lun.backend(), lun.file(),
-                            lun.sizeBytes(), lun.blockSize(), false, List.of(), physical));
+                    builder.lun(physical == 0 && !removable ? lun : new LunConfig(lun.number(), lun.name(), lun.backend(),
+                            lun.file(), lun.sizeBytes(), lun.blockSize(), false, List.of(), physical, removable));
                 } catch (ConfigException e) {
                     throw new ConfigException("--physical-block-size", e.getMessage().substring(e.field().length() + 2));
                 }

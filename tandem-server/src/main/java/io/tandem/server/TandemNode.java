@@ -350,7 +350,7 @@ public final class TandemNode implements AutoCloseable {
     }
 
     private static LunSpec spec(LunConfig lun, BlockDevice device) {
-        return new LunSpec(lun.number(), lun.name(), device, lun.readOnly(), lun.physicalBlockSize());
+        return new LunSpec(lun.number(), lun.name(), device, lun.readOnly(), lun.physicalBlockSize(), lun.removable());
     }
 
     /** Opens the LUN's device and wraps it with the decorator (closing it if that fails). */

@@ -53,6 +53,26 @@ class ServeConfigTest {
     }
 
     @Test
+    void removableFlagMakesEveryFlagLunRemovable() {
+        assertThat(parse("--removable", "--luns", "2").luns()).extracting(LunConfig::removable).containsExactly(true, true);
+        assertThat(parse().luns().getFirst().removable()).isFalse();
+    }
+
+    @Test
+    void removableIsAYamlBooleanPerLun() throws Exception {
+        Path file = dir.resolve("removable.yaml");
+        Files.writeString(file, """
+                luns:
+                  - { number: 0, size: 8M }
+                  - { number: 1, name: cartridge, backend: memory, size: 8M, removable: true }
+                """);
+        assertThat(parse("--config", file.toString()).luns()).extracting(LunConfig::removable).containsExactly(false, true);
+        assertThat(yamlError("luns: [ { number: 0, size: 8M, removable: yes please } ]")).isEqualTo("luns[0].removable");
+        assertThatThrownBy(() -> parse("--config", file.toString(), "--removable"))
+                .isInstanceOf(ConfigException.class);
+    }
+
+    @Test
     void physicalBlockSizeMakesA512eLun() {
         assertThat(parse("--physical-block-size", "4096").luns().getFirst().physicalBlockSize()).isEqualTo(4096);
         assertThat(parse().luns().getFirst().physicalBlockSize()).isEqualTo(512);

@@ -3,6 +3,7 @@ package io.tandem.storage;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A block store addressed by logical block. Backends execute decoded LBA ranges only: no CDBs,
@@ -37,6 +38,82 @@ public interface BlockDevice extends AutoCloseable {
      * @param forceUnitAccess the data must be on stable storage before the future completes
      */
     CompletableFuture<Void> write(long lba, ByteBuffer src, boolean forceUnitAccess);
+
+    /**
+     * Atomic read-modify-write: reads the blocks at {@code lba} into {@code buffer} (its remaining
+     * bytes, whole blocks), hands them to {@code change}, and if it returns true writes the buffer
+     * back. No other write to the range interleaves between the read and the write, and no reader
+     * sees the write half done: within this process always, and across processes and nodes sharing
+     * the store as far as the backend can lock it (see each implementation).
+     *
+     * <p>An exception thrown by {@code change} fails the future with that exception, unchanged,
+     * and nothing is written. The default is unsupported: every backend must provide it.
+     *
+     * @return whether the range was written
+     */
+    default CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, RangeUpdate change, boolean forceUnitAccess) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                getClass().getSimpleName() + " has no atomic read-modify-write"));
+    }
+
+    /**
+     * COMPARE AND WRITE as one atomic step: if the blocks at {@code lba} equal {@code expected},
+     * {@code replacement} (same length) is written there; otherwise nothing is written.
+     *
+     * <p>The default runs on {@link #update}; a backend whose store compares and writes natively
+     * (Ceph RBD) overrides it.
+     *
+     * @return -1 when written, otherwise the offset of the first differing byte in {@code expected}
+     */
+    default CompletableFuture<Long> compareAndWrite(long lba, ByteBuffer expected, ByteBuffer replacement,
+                                                    boolean forceUnitAccess) {
+        if (expected.remaining() != replacement.remaining()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "compare and write lengths differ: " + expected.remaining() + " vs " + replacement.remaining()));
+        }
+        AtomicLong mismatch = new AtomicLong(-1);
+        ByteBuffer current = ByteBuffer.allocate(expected.remaining());
+        return update(lba, current, medium -> {
+            int at = expected.mismatch(medium);
+            if (at >= 0) {
+                mismatch.set(at);
+                return false;
+            }
+            medium.clear();
+            medium.put(replacement.duplicate());
+            medium.flip();
+            return true;
+        }, forceUnitAccess).thenApply(written -> written ? -1L : mismatch.get());
+    }
+
+    /**
+     * A write that no concurrent reader or writer of this device observes half done (SBC WRITE
+     * ATOMIC). The default runs on {@link #update}, which reads first; backends override it with a
+     * plain write under their exclusive range lock.
+     */
+    default CompletableFuture<Void> writeAtomic(long lba, ByteBuffer src, boolean forceUnitAccess) {
+        ByteBuffer scratch = ByteBuffer.allocate(src.remaining());
+        return update(lba, scratch, medium -> {
+            medium.clear();
+            medium.put(src.duplicate());
+            medium.flip();
+            return true;
+        }, forceUnitAccess).thenApply(written -> null);
+    }
+
+    /**
+     * Copies {@code blocks} blocks from this device at {@code srcLba} to {@code target} at
+     * {@code dstLba} (EXTENDED COPY). Both devices must have the same block size. The default
+     * reads and writes through memory in chunks; backends override it with an offloaded copy where
+     * the store has one (file to file: {@code copy_file_range}).
+     */
+    default CompletableFuture<Void> copyTo(BlockDevice target, long srcLba, long dstLba, long blocks) {
+        if (target.blockSize() != blockSize()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "block sizes differ: " + blockSize() + " vs " + target.blockSize()));
+        }
+        return BlockCopy.byChunks(this, target, srcLba, dstLba, blocks);
+    }
 
     /** Makes every completed write stable. */
     CompletableFuture<Void> flush();
@@ -115,5 +192,15 @@ public interface BlockDevice extends AutoCloseable {
 
     default long capacityBytes() {
         return blockCount() * blockSize();
+    }
+
+    /** The change step of {@link #update}: inspects and may rewrite the range read from the medium. */
+    @FunctionalInterface
+    interface RangeUpdate {
+        /**
+         * @param medium the blocks as read, position 0; modify in place (keeping position and limit)
+         * @return true to write {@code medium} back, false to leave the range as it is
+         */
+        boolean apply(ByteBuffer medium);
     }
 }

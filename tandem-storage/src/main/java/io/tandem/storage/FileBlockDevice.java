@@ -5,12 +5,16 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -39,6 +43,25 @@ import java.util.concurrent.TimeUnit;
  * to zero with unmap ({@code fallocate} on a block device guarantees zeroes), falling back to
  * writing zeroes; the device reports itself fully provisioned, since whether the hardware really
  * frees space is not knowable here.
+ *
+ * <h2>Atomic operations</h2>
+ * Every read, write and deallocation holds its byte range shared in a {@link RangeLockTable} that
+ * all devices of this process opened on the same file (same device and inode) share. {@link
+ * #update} (COMPARE AND WRITE, ORWRITE) and {@link #writeAtomic} hold their range exclusively in
+ * that table and, in addition, an exclusive {@code fcntl} record lock on the same bytes of the
+ * file, so they are atomic against each other across processes and nodes that share the file (the
+ * lock is honoured by NFS and cluster file systems). The JDK takes classic POSIX record locks
+ * ({@code F_SETLKW}, not open-file-description locks): they belong to the process, so two threads
+ * of one JVM would not exclude each other through them (the JDK throws {@code
+ * OverlappingFileLockException} instead), and closing any descriptor of the file drops all of the
+ * process' locks on it. The in-process table is what serializes threads of this JVM, and this class
+ * closes no descriptor of the file while it is open. Ordinary reads and writes do not take the
+ * file lock (a lock round trip per I/O would be too dear on a shared file system): a plain WRITE
+ * from another node may interleave with an atomic operation here.
+ *
+ * <p>{@link #copyTo} another file device offloads the copy to the kernel ({@code
+ * FileChannel.transferTo}, which is {@code copy_file_range} on Linux), so the data never passes
+ * through this process and the file system may share extents instead of copying them.
  */
 public final class FileBlockDevice implements BlockDevice {
 
@@ -53,6 +76,11 @@ public final class FileBlockDevice implements BlockDevice {
     private final boolean readOnly;
     private final FileChannel channel;
     private final FileChannel syncChannel;
+    /** Destination channel of offloaded copies (they write at its position); null when read-only. */
+    private final FileChannel copyChannel;
+    private final Object copyChannelLock = new Object();
+    private final Object fileKey;
+    private final RangeLockTable ranges;
     /** Raw descriptor for fallocate and lseek, or -1 without native calls. */
     private final int fd;
     private final boolean thin;
@@ -71,14 +99,17 @@ public final class FileBlockDevice implements BlockDevice {
     private volatile boolean closed;
 
     private FileBlockDevice(Path path, int blockSize, long blockCount, boolean readOnly,
-                            FileChannel channel, FileChannel syncChannel, int fd, boolean thin, boolean punch,
-                            int granularity) {
+                            FileChannel channel, FileChannel syncChannel, FileChannel copyChannel, Object fileKey,
+                            int fd, boolean thin, boolean punch, int granularity) {
         this.path = path;
         this.blockSize = blockSize;
         this.blockCount = blockCount;
         this.readOnly = readOnly;
         this.channel = channel;
         this.syncChannel = syncChannel;
+        this.copyChannel = copyChannel;
+        this.fileKey = fileKey;
+        this.ranges = SharedRanges.acquire(fileKey);
         this.fd = fd;
         this.thin = thin;
         this.punch = punch;
@@ -127,25 +158,20 @@ public final class FileBlockDevice implements BlockDevice {
         FileChannel channel = FileChannel.open(path, options);
         FileChannel syncChannel = readOnly ? null
                 : FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.DSYNC);
+        FileChannel copyChannel = readOnly ? null : FileChannel.open(path, StandardOpenOption.WRITE);
         long bytes = channel.size();
         if (bytes == 0 && !Files.isRegularFile(path)) {
             // Block device nodes report size 0 through FileChannel.size(); seek to the end instead.
             bytes = deviceSize(path);
         }
         if (exists && sizeBytes > 0 && bytes != sizeBytes && Files.isRegularFile(path)) {
-            channel.close();
-            if (syncChannel != null) {
-                syncChannel.close();
-            }
+            closeAll(channel, syncChannel, copyChannel);
             throw new IllegalArgumentException("existing file " + path + " has " + bytes
                     + " bytes, configured size is " + sizeBytes);
         }
         long blocks = bytes / blockSize;
         if (blocks == 0) {
-            channel.close();
-            if (syncChannel != null) {
-                syncChannel.close();
-            }
+            closeAll(channel, syncChannel, copyChannel);
             throw new IllegalArgumentException(path + " is smaller than one " + blockSize + "-byte block");
         }
         boolean regular = Files.isRegularFile(path);
@@ -160,7 +186,22 @@ public final class FileBlockDevice implements BlockDevice {
         }
         boolean thin = fd >= 0 && regular && !readOnly && punchesHoles(fd, path, bytes, granularity);
         boolean punch = thin || (fd >= 0 && !regular && !readOnly);
-        return new FileBlockDevice(path, blockSize, blocks, readOnly, channel, syncChannel, fd, thin, punch, granularity);
+        return new FileBlockDevice(path, blockSize, blocks, readOnly, channel, syncChannel, copyChannel, fileKey(path),
+                fd, thin, punch, granularity);
+    }
+
+    private static void closeAll(FileChannel... channels) throws IOException {
+        for (FileChannel c : channels) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    /** Identity of the underlying file (device and inode), so two paths to one file share one lock table. */
+    private static Object fileKey(Path path) throws IOException {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        return key != null ? key : path.toRealPath();
     }
 
     /** The file system's block size (statvfs f_bsize), if it is a sane power of two; else 4096. */
@@ -207,35 +248,143 @@ public final class FileBlockDevice implements BlockDevice {
     public CompletableFuture<Void> read(long lba, ByteBuffer dst) {
         return submit(() -> {
             BlockSizes.checkRange(lba, dst.remaining(), blockSize, blockCount);
-            long position = lba * blockSize;
-            while (dst.hasRemaining()) {
-                int n = channel.read(dst, position);
-                if (n < 0) {
-                    // A file shorter than its block count (truncated underneath us) reads as zeroes.
-                    while (dst.hasRemaining()) {
-                        dst.put((byte) 0);
-                    }
-                    break;
-                }
-                position += n;
+            try (var range = ranges.shared(lba * blockSize, dst.remaining())) {
+                readFully(lba, dst);
             }
         }, StorageException.Kind.READ_ERROR);
+    }
+
+    private void readFully(long lba, ByteBuffer dst) throws IOException {
+        long position = lba * blockSize;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position);
+            if (n < 0) {
+                // A file shorter than its block count (truncated underneath us) reads as zeroes.
+                while (dst.hasRemaining()) {
+                    dst.put((byte) 0);
+                }
+                break;
+            }
+            position += n;
+        }
+    }
+
+    private void writeFully(long lba, ByteBuffer src, boolean forceUnitAccess) throws IOException {
+        FileChannel target = forceUnitAccess ? syncChannel : channel;
+        long position = lba * blockSize;
+        while (src.hasRemaining()) {
+            position += target.write(src, position);
+        }
     }
 
     @Override
     public CompletableFuture<Void> write(long lba, ByteBuffer src, boolean forceUnitAccess) {
         if (readOnly) {
-            return CompletableFuture.failedFuture(
-                    new StorageException(StorageException.Kind.WRITE_PROTECTED, path + " is read-only"));
+            return writeProtected();
         }
         return submit(() -> {
             BlockSizes.checkRange(lba, src.remaining(), blockSize, blockCount);
-            FileChannel target = forceUnitAccess ? syncChannel : channel;
-            long position = lba * blockSize;
-            while (src.hasRemaining()) {
-                position += target.write(src, position);
+            try (var range = ranges.shared(lba * blockSize, src.remaining())) {
+                writeFully(lba, src, forceUnitAccess);
             }
         }, StorageException.Kind.WRITE_ERROR);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, RangeUpdate change, boolean forceUnitAccess) {
+        if (readOnly) {
+            return writeProtected();
+        }
+        return call(io, () -> {
+            BlockSizes.checkRange(lba, buffer.remaining(), blockSize, blockCount);
+            long position = lba * blockSize;
+            long length = buffer.remaining();
+            try (var range = ranges.exclusive(position, length);
+                 FileLock fileLock = channel.lock(position, length, false)) {
+                ByteBuffer medium = buffer.slice();
+                readFully(lba, medium);
+                medium.flip();
+                boolean write;
+                try {
+                    write = change.apply(medium);
+                } catch (RuntimeException e) {
+                    throw new ChangeFailed(e);
+                }
+                if (write) {
+                    writeFully(lba, medium.rewind(), forceUnitAccess);
+                }
+                return write;
+            }
+        }, StorageException.Kind.WRITE_ERROR);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAtomic(long lba, ByteBuffer src, boolean forceUnitAccess) {
+        if (readOnly) {
+            return writeProtected();
+        }
+        return submit(() -> {
+            BlockSizes.checkRange(lba, src.remaining(), blockSize, blockCount);
+            long position = lba * blockSize;
+            long length = src.remaining();
+            try (var range = ranges.exclusive(position, length);
+                 FileLock fileLock = channel.lock(position, length, false)) {
+                writeFully(lba, src, forceUnitAccess);
+            }
+        }, StorageException.Kind.WRITE_ERROR);
+    }
+
+    @Override
+    public CompletableFuture<Void> copyTo(BlockDevice target, long srcLba, long dstLba, long blocks) {
+        if (!(target instanceof FileBlockDevice dst) || dst.blockSize != blockSize) {
+            return BlockDevice.super.copyTo(target, srcLba, dstLba, blocks);
+        }
+        if (dst.readOnly) {
+            return writeProtected();
+        }
+        return submit(() -> {
+            long length = blocks * blockSize;
+            BlockSizes.checkRange(srcLba, length, blockSize, blockCount);
+            BlockSizes.checkRange(dstLba, length, blockSize, dst.blockCount);
+            long from = srcLba * blockSize;
+            long to = dstLba * blockSize;
+            for (long done = 0; done < length; ) {
+                long n = Math.min(length - done, COPY_CHUNK_BYTES);
+                try (var held = holdCopyRanges(dst, from + done, to + done, n)) {
+                    dst.transferFrom(channel, from + done, to + done, n);
+                }
+                done += n;
+            }
+        }, StorageException.Kind.WRITE_ERROR);
+    }
+
+    /** Source and destination ranges of a copy piece, taken without risking a lock-order deadlock. */
+    private Hold holdCopyRanges(FileBlockDevice dst, long from, long to, long length) {
+        if (dst.ranges == ranges) {
+            return ranges.shared(from, length, to, length)::close;
+        }
+        boolean sourceFirst = ranges.order() < dst.ranges.order();
+        RangeLockTable.Held first = sourceFirst ? ranges.shared(from, length) : dst.ranges.shared(to, length);
+        RangeLockTable.Held second = sourceFirst ? dst.ranges.shared(to, length) : ranges.shared(from, length);
+        return () -> {
+            second.close();
+            first.close();
+        };
+    }
+
+    /** Copies {@code length} bytes of {@code source} at {@code from} to this file at {@code to}, in the kernel. */
+    private void transferFrom(FileChannel source, long from, long to, long length) throws IOException {
+        synchronized (copyChannelLock) {
+            copyChannel.position(to);
+            long done = 0;
+            while (done < length) {
+                long n = source.transferTo(from + done, length - done, copyChannel);
+                if (n <= 0) {
+                    throw new IOException("copy stalled at byte " + (from + done) + " of the source");
+                }
+                done += n;
+            }
+        }
     }
 
     @Override
@@ -264,24 +413,31 @@ public final class FileBlockDevice implements BlockDevice {
         boolean punching = punch;
         return submit(punching ? spaceIo : io, () -> {
             BlockSizes.checkBlocks(lba, blocks, blockCount);
-            long from = lba * blockSize;
-            long to = from + blocks * blockSize;
-            if (!punching) {
-                fillZeroes(from, to, forceUnitAccess);
-                return;
-            }
-            // Only whole file system blocks can become holes; the edges are zeroed in place.
-            long alignedFrom = Math.min(to, Math.ceilDiv(from, granularity) * granularity);
-            long alignedTo = Math.max(alignedFrom, Math.floorDiv(to, granularity) * granularity);
-            zeroUnlessHole(from, alignedFrom, forceUnitAccess);
-            if (alignedFrom < alignedTo) {
-                punchHole(alignedFrom, alignedTo, forceUnitAccess);
-            }
-            zeroUnlessHole(alignedTo, to, forceUnitAccess);
-            if (forceUnitAccess) {
-                channel.force(false); // a punched hole is metadata: make it durable too
+            try (var range = ranges.shared(lba * blockSize, blocks * blockSize)) {
+                deallocateHeld(lba, blocks, punching, forceUnitAccess);
             }
         }, StorageException.Kind.WRITE_ERROR);
+    }
+
+    /** Deallocates [lba, lba + blocks); the caller holds the range. */
+    private void deallocateHeld(long lba, long blocks, boolean punching, boolean forceUnitAccess) throws IOException {
+        long from = lba * blockSize;
+        long to = from + blocks * blockSize;
+        if (!punching) {
+            fillZeroes(from, to, forceUnitAccess);
+            return;
+        }
+        // Only whole file system blocks can become holes; the edges are zeroed in place.
+        long alignedFrom = Math.min(to, Math.ceilDiv(from, granularity) * granularity);
+        long alignedTo = Math.max(alignedFrom, Math.floorDiv(to, granularity) * granularity);
+        zeroUnlessHole(from, alignedFrom, forceUnitAccess);
+        if (alignedFrom < alignedTo) {
+            punchHole(alignedFrom, alignedTo, forceUnitAccess);
+        }
+        zeroUnlessHole(alignedTo, to, forceUnitAccess);
+        if (forceUnitAccess) {
+            channel.force(false); // a punched hole is metadata: make it durable too
+        }
     }
 
     @Override
@@ -294,7 +450,9 @@ public final class FileBlockDevice implements BlockDevice {
         }
         return submit(() -> {
             BlockSizes.checkBlocks(lba, blocks, blockCount);
-            fillZeroes(lba * blockSize, (lba + blocks) * blockSize, forceUnitAccess);
+            try (var range = ranges.shared(lba * blockSize, blocks * blockSize)) {
+                fillZeroes(lba * blockSize, (lba + blocks) * blockSize, forceUnitAccess);
+            }
         }, StorageException.Kind.WRITE_ERROR);
     }
 
@@ -314,7 +472,8 @@ public final class FileBlockDevice implements BlockDevice {
             if (blocks == 0) {
                 return;
             }
-            try (Arena arena = Arena.ofConfined()) {
+            try (var range = ranges.shared(lba * blockSize, blocks * blockSize);
+                 Arena arena = Arena.ofConfined()) {
                 int chunkBytes = BlockFill.chunkBytes(blocks, blockSize);
                 ByteBuffer chunk = arena.allocate(chunkBytes, 4096).asByteBuffer();
                 BlockFill.repeat(pattern, chunk);
@@ -437,7 +596,7 @@ public final class FileBlockDevice implements BlockDevice {
         }
     }
 
-    private CompletableFuture<Void> writeProtected() {
+    private <T> CompletableFuture<T> writeProtected() {
         return CompletableFuture.failedFuture(
                 new StorageException(StorageException.Kind.WRITE_PROTECTED, path + " is read-only"));
     }
@@ -459,14 +618,13 @@ public final class FileBlockDevice implements BlockDevice {
             if (!readOnly) {
                 channel.force(true);
             }
-            channel.close();
-            if (syncChannel != null) {
-                syncChannel.close();
-            }
+            closeAll(channel, syncChannel, copyChannel);
         } catch (IOException e) {
             throw new UncheckedIOException("closing " + path, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            SharedRanges.release(fileKey);
         }
     }
 
@@ -474,12 +632,35 @@ public final class FileBlockDevice implements BlockDevice {
         void run() throws IOException;
     }
 
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private interface Hold extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Carries an exception thrown by an {@link RangeUpdate} past the I/O error classification. */
+    private static final class ChangeFailed extends RuntimeException {
+        ChangeFailed(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
     private CompletableFuture<Void> submit(IoAction action, StorageException.Kind failureKind) {
         return submit(io, action, failureKind);
     }
 
     private CompletableFuture<Void> submit(Executor executor, IoAction action, StorageException.Kind failureKind) {
-        CompletableFuture<Void> result = new CompletableFuture<>();
+        return call(executor, () -> {
+            action.run();
+            return null;
+        }, failureKind);
+    }
+
+    private <T> CompletableFuture<T> call(Executor executor, IoCall<T> action, StorageException.Kind failureKind) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new StorageException(StorageException.Kind.CLOSED, path + " is closed"));
             return result;
@@ -487,8 +668,9 @@ public final class FileBlockDevice implements BlockDevice {
         try {
             executor.execute(() -> {
                 try {
-                    action.run();
-                    result.complete(null);
+                    result.complete(action.call());
+                } catch (ChangeFailed e) {
+                    result.completeExceptionally(e.getCause());
                 } catch (StorageException e) {
                     result.completeExceptionally(e);
                 } catch (IOException | RuntimeException e) {
@@ -499,5 +681,38 @@ public final class FileBlockDevice implements BlockDevice {
             result.completeExceptionally(new StorageException(StorageException.Kind.CLOSED, path + " is closed"));
         }
         return result;
+    }
+
+    /** Largest piece of an offloaded copy done under one pair of range locks. */
+    private static final long COPY_CHUNK_BYTES = 8L << 20;
+
+    /**
+     * The range lock tables of this process, one per open file, shared by every device opened on it
+     * (two LUNs on one file, or two nodes of a test cluster in one JVM).
+     */
+    private static final class SharedRanges {
+        private record Entry(RangeLockTable table, int users) {
+        }
+
+        private static final Map<Object, Entry> TABLES = new HashMap<>();
+
+        static synchronized RangeLockTable acquire(Object fileKey) {
+            Entry e = TABLES.get(fileKey);
+            Entry next = e == null ? new Entry(new RangeLockTable(), 1) : new Entry(e.table(), e.users() + 1);
+            TABLES.put(fileKey, next);
+            return next.table();
+        }
+
+        static synchronized void release(Object fileKey) {
+            Entry e = TABLES.get(fileKey);
+            if (e == null) {
+                return;
+            }
+            if (e.users() == 1) {
+                TABLES.remove(fileKey);
+            } else {
+                TABLES.put(fileKey, new Entry(e.table(), e.users() - 1));
+            }
+        }
     }
 }

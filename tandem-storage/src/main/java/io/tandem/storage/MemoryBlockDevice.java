@@ -13,12 +13,18 @@ import java.util.concurrent.CompletableFuture;
  * <p>Thin provisioned in the bookkeeping sense: the heap array is allocated up front, but a bitmap
  * records which blocks are deallocated (all of them, initially), so provisioning status behaves
  * like a sparse file's. Writing a block maps it; deallocating zeroes it and unmaps it.
+ *
+ * <p>Reads, writes and deallocations hold their byte range shared in a {@link RangeLockTable}
+ * (they never wait for each other); {@link #update} and {@link #writeAtomic} hold theirs
+ * exclusively, so they are atomic against every overlapping access. Operations complete on the
+ * caller's thread.
  */
 public final class MemoryBlockDevice implements BlockDevice {
 
     private final int blockSize;
     private final long blockCount;
     private final byte[] data;
+    private final RangeLockTable ranges = new RangeLockTable();
     /** Set bit = deallocated block. Guarded by itself. */
     private final BitSet deallocated;
     private volatile boolean closed;
@@ -44,7 +50,9 @@ public final class MemoryBlockDevice implements BlockDevice {
     public CompletableFuture<Void> read(long lba, ByteBuffer dst) {
         try {
             int offset = checkedOffset(lba, dst.remaining());
-            dst.put(data, offset, dst.remaining());
+            try (var range = ranges.shared(offset, dst.remaining())) {
+                dst.put(data, offset, dst.remaining());
+            }
             return CompletableFuture.completedFuture(null);
         } catch (StorageException e) {
             return CompletableFuture.failedFuture(e);
@@ -56,9 +64,48 @@ public final class MemoryBlockDevice implements BlockDevice {
         try {
             int length = src.remaining();
             int offset = checkedOffset(lba, length);
-            src.get(data, offset, length);
-            synchronized (deallocated) {
-                deallocated.clear((int) lba, (int) lba + length / blockSize);
+            try (var range = ranges.shared(offset, length)) {
+                store(lba, offset, src);
+            }
+            return CompletableFuture.completedFuture(null);
+        } catch (StorageException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Copies {@code src} to the medium at {@code offset} and maps the blocks; the caller holds the range. */
+    private void store(long lba, int offset, ByteBuffer src) {
+        int length = src.remaining();
+        src.get(data, offset, length);
+        synchronized (deallocated) {
+            deallocated.clear((int) lba, (int) lba + length / blockSize);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, RangeUpdate change, boolean forceUnitAccess) {
+        try {
+            int offset = checkedOffset(lba, buffer.remaining());
+            try (var range = ranges.exclusive(offset, buffer.remaining())) {
+                ByteBuffer medium = buffer.slice();
+                medium.put(data, offset, medium.remaining()).flip();
+                boolean write = change.apply(medium);
+                if (write) {
+                    store(lba, offset, medium.rewind());
+                }
+                return CompletableFuture.completedFuture(write);
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAtomic(long lba, ByteBuffer src, boolean forceUnitAccess) {
+        try {
+            int offset = checkedOffset(lba, src.remaining());
+            try (var range = ranges.exclusive(offset, src.remaining())) {
+                store(lba, offset, src);
             }
             return CompletableFuture.completedFuture(null);
         } catch (StorageException e) {
@@ -78,9 +125,11 @@ public final class MemoryBlockDevice implements BlockDevice {
             BlockSizes.checkBlocks(lba, blocks, blockCount);
             int from = (int) lba;
             int to = (int) (lba + blocks);
-            synchronized (deallocated) {
-                Arrays.fill(data, from * blockSize, to * blockSize, (byte) 0);
-                deallocated.set(from, to);
+            try (var range = ranges.shared((long) from * blockSize, (long) (to - from) * blockSize)) {
+                synchronized (deallocated) {
+                    Arrays.fill(data, from * blockSize, to * blockSize, (byte) 0);
+                    deallocated.set(from, to);
+                }
             }
             return CompletableFuture.completedFuture(null);
         } catch (StorageException e) {

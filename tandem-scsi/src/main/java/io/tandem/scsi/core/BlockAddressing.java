@@ -15,7 +15,11 @@ public enum BlockAddressing {
     /** 32-bit LBA at byte 2, 32-bit length at byte 6. */
     CDB12(2, 4, 6, 4),
     /** 64-bit LBA at byte 2, 32-bit length at byte 10. */
-    CDB16(2, 8, 10, 4);
+    CDB16(2, 8, 10, 4),
+    /** COMPARE AND WRITE: 64-bit LBA at byte 2, NUMBER OF LOGICAL BLOCKS in byte 13. */
+    COMPARE_AND_WRITE(2, 8, 13, 1),
+    /** WRITE ATOMIC(16): 64-bit LBA at byte 2, 16-bit length at byte 12 (bytes 10-11: ATOMIC BOUNDARY). */
+    ATOMIC16(2, 8, 12, 2);
 
     private final int lbaOffset;
     private final int lbaBytes;
@@ -35,7 +39,7 @@ public enum BlockAddressing {
             case NONE -> 0;
             case CDB6 -> Bytes.u24(cdb, 1) & 0x1FFFFF;
             case CDB10, CDB12 -> Bytes.u32(cdb, lbaOffset);
-            case CDB16 -> Bytes.u64(cdb, lbaOffset);
+            case CDB16, COMPARE_AND_WRITE, ATOMIC16 -> Bytes.u64(cdb, lbaOffset);
         };
     }
 
@@ -47,8 +51,9 @@ public enum BlockAddressing {
                 int n = Bytes.u8(cdb, 4);
                 yield n == 0 ? 256 : n;
             }
-            case CDB10 -> Bytes.u16(cdb, lengthOffset);
+            case CDB10, ATOMIC16 -> Bytes.u16(cdb, lengthOffset);
             case CDB12, CDB16 -> Bytes.u32(cdb, lengthOffset);
+            case COMPARE_AND_WRITE -> Bytes.u8(cdb, lengthOffset);
         };
     }
 

@@ -31,5 +31,13 @@ public enum CommandFlag {
     /** The transfer length is bounded by the Block Limits VPD page's MAXIMUM TRANSFER LENGTH. */
     TRANSFER_LIMITED,
     /** Needs the medium (refused with NOT READY when the LU has none / is stopped). */
-    MEDIUM_ACCESS
+    MEDIUM_ACCESS,
+    /**
+     * Runs while a sanitize operation is in progress or has failed (INQUIRY, REPORT LUNS, REQUEST
+     * SENSE); every other command gets NOT READY, SANITIZE IN PROGRESS, or after a failure MEDIUM
+     * ERROR, SANITIZE COMMAND FAILED (SBC-4 4.11).
+     */
+    RUNS_DURING_SANITIZE,
+    /** A SANITIZE service action: the way out of a failed sanitize, so not refused by its failure. */
+    SANITIZE
 }

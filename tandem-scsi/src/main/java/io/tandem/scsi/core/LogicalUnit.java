@@ -28,6 +28,8 @@ public final class LogicalUnit {
     private final LunSpec spec;
     private final BlockDevice device;
     private final LuIdentity identity;
+    /** The removable medium's state, or null for a fixed disk (whose medium is always present). */
+    private final RemovableMedium medium;
     private final AtomicReference<ModeParameters> modeParameters = new AtomicReference<>(ModeParameters.DEFAULTS);
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
@@ -41,11 +43,14 @@ public final class LogicalUnit {
     /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
     private volatile LuState state;
     private volatile Coordinator coordinator;
+    private final SanitizeState sanitize = new SanitizeState();
+    private final CopyOperations copies = new CopyOperations();
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
         this.device = spec.device();
         this.identity = LuIdentity.derive(targetName, spec.name(), companyId);
+        this.medium = spec.removable() ? new RemovableMedium() : null;
         this.state = LuState.initial(stateId());
     }
 
@@ -61,6 +66,21 @@ public final class LogicalUnit {
     /** Refuses writes by configuration or because the backing store does. */
     public boolean readOnly() {
         return spec.readOnly() || device.readOnly();
+    }
+
+    /** INQUIRY RMB: whether the LU's medium can be ejected and loaded. */
+    public boolean removable() {
+        return medium != null;
+    }
+
+    /** The removable medium, or null for a fixed disk. */
+    public RemovableMedium medium() {
+        return medium;
+    }
+
+    /** Whether commands that need the medium can run: always for a fixed disk. */
+    public boolean mediumPresent() {
+        return medium == null || medium.loaded();
     }
 
     /**
@@ -117,6 +137,9 @@ public final class LogicalUnit {
     /** How this LU's paths share the work across the cluster's target port groups (configuration). */
     public AluaMode aluaMode() { return aluaMode; }
     public void aluaMode(AluaMode mode) { this.aluaMode = java.util.Objects.requireNonNull(mode); }
+    public SanitizeState sanitize() { return sanitize; }
+    /** EXTENDED COPY operations this LU's copy manager runs or holds results of. */
+    public CopyOperations copies() { return copies; }
 
     public ReservationPolicy reservations() { return reservations; }
     public void reservations(ReservationPolicy policy) { this.reservations = policy; }
@@ -195,8 +218,13 @@ public final class LogicalUnit {
         });
     }
 
+    /** The nexus is gone (or no longer sees this LU): its unit attentions and medium removal prevention end. */
     public void forgetNexus(Nexus nexus) {
         unitAttentions.remove(nexus);
+        copies.forget(nexus);
+        if (medium != null) {
+            medium.nexusLost(nexus);
+        }
     }
 
     @Override

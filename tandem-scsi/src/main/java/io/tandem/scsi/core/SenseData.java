@@ -38,12 +38,15 @@ public final class SenseData {
         s[13] = (byte) r.ascq();
         if (e.hasFieldPointer()) {
             writeFieldPointer(s, 15, e);
+        } else if (e.hasProgress()) {
+            writeProgress(s, 15, e);
         }
         return s;
     }
 
     private static byte[] descriptor(ScsiException e) {
-        int length = 8 + (e.informationValid() ? 12 : 0) + (e.hasFieldPointer() ? 8 : 0);
+        boolean senseKeySpecific = e.hasFieldPointer() || e.hasProgress();
+        int length = 8 + (e.informationValid() ? 12 : 0) + (senseKeySpecific ? 8 : 0);
         byte[] s = new byte[length];
         SenseReason r = e.reason();
         s[0] = 0x72;
@@ -59,12 +62,22 @@ public final class SenseData {
             Bytes.putLong(s, p + 4, e.information());
             p += 12;
         }
-        if (e.hasFieldPointer()) {
+        if (senseKeySpecific) {
             s[p] = SENSE_KEY_SPECIFIC_DESCRIPTOR;
             s[p + 1] = 0x06;
-            writeFieldPointer(s, p + 4, e);
+            if (e.hasFieldPointer()) {
+                writeFieldPointer(s, p + 4, e);
+            } else {
+                writeProgress(s, p + 4, e);
+            }
         }
         return s;
+    }
+
+    /** SKSV=1, then the two-byte PROGRESS INDICATION. */
+    private static void writeProgress(byte[] s, int at, ScsiException e) {
+        s[at] = (byte) 0x80;
+        Bytes.putShort(s, at + 1, e.progress());
     }
 
     /** SKSV=1, C/D, BPV + BIT POINTER, then the two-byte FIELD POINTER. */

@@ -2,17 +2,30 @@ package io.tandem.scsi.sbc;
 
 import io.tandem.scsi.ScsiResponse;
 import io.tandem.scsi.core.Command;
+import io.tandem.scsi.core.RemovableMedium;
 import io.tandem.scsi.core.ScsiException;
+import io.tandem.scsi.core.SenseReason;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * START STOP UNIT (SBC-4 5.25) for a non-removable, motorless logical unit shared by every node.
- * Power conditions and START/STOP are accepted and change nothing: stopping the LU for one
- * initiator would stop it for all paths of the cluster. LOEJ asks to load or eject a medium that
- * cannot be removed, so it is refused.
+ * START STOP UNIT (SBC-4 5.25). No LU has a motor or power states: START/STOP and power
+ * conditions are accepted and change nothing (a fixed LU is shared by every node; stopping it for
+ * one initiator would stop it for all paths of the cluster).
+ *
+ * <p>LOEJ with POWER CONDITION 0h (START_VALID) loads (START=1) or ejects (START=0) the medium of
+ * a removable LU, unless a nexus prevents its removal (ILLEGAL REQUEST / MEDIUM REMOVAL
+ * PREVENTED). An eject first writes cached data to the backend unless NO_FLUSH is set. Loading
+ * tells the other nexuses NOT READY TO READY CHANGE. A fixed LU refuses LOEJ (there is nothing to
+ * eject) and reserved power conditions; a removable one, as libiscsi's StartStopUnit.PwrCnd
+ * expects of a virtual removable medium, takes any POWER CONDITION other than 0h as a power
+ * request that leaves the medium where it is.
  */
 public final class StartStopUnit {
 
+    private static final int START = 0x01;
+    private static final int LOEJ = 0x02;
+    private static final int NO_FLUSH = 0x04;
+    private static final int START_VALID = 0x0;
     /** POWER CONDITION values SBC-4 defines; the others are reserved. */
     private static final int VALID_POWER_CONDITIONS = (1 << 0x0) | (1 << 0x1) | (1 << 0x2) | (1 << 0x3)
             | (1 << 0x7) | (1 << 0xA) | (1 << 0xB);
@@ -23,13 +36,33 @@ public final class StartStopUnit {
     public static CompletableFuture<ScsiResponse> execute(Command c) {
         byte[] cdb = c.cdb();
         int powerCondition = (cdb[4] >>> 4) & 0x0F;
-        if ((VALID_POWER_CONDITIONS & (1 << powerCondition)) == 0) {
-            throw ScsiException.invalidCdbField(4, 7);
+        boolean loej = (cdb[4] & LOEJ) != 0;
+        RemovableMedium medium = c.lu().medium();
+        if (medium == null) {
+            if ((VALID_POWER_CONDITIONS & (1 << powerCondition)) == 0) {
+                throw ScsiException.invalidCdbField(4, 7);
+            }
+            if (powerCondition == START_VALID && loej) {
+                throw ScsiException.invalidCdbField(4, 1);
+            }
+            return Command.good();
         }
-        boolean loej = (cdb[4] & 0x02) != 0;
-        if (powerCondition == 0 && loej) {
-            throw ScsiException.invalidCdbField(4, 1);
+        if (powerCondition != START_VALID || !loej) {
+            return Command.good();
         }
-        return Command.good();
+        if ((cdb[4] & START) != 0) {
+            if (medium.change(true)) {
+                c.lu().establishForAll(SenseReason.UA_NOT_READY_TO_READY_CHANGE_MEDIUM_MAY_HAVE_CHANGED, c.nexus());
+            }
+            return Command.good();
+        }
+        medium.checkChangeAllowed(); // refuse before flushing for nothing
+        CompletableFuture<Void> flushed = (cdb[4] & NO_FLUSH) != 0 || !medium.loaded()
+                ? CompletableFuture.completedFuture(null)
+                : c.io(() -> c.lu().device().flush());
+        return flushed.thenApply(v -> {
+            medium.change(false); // prevention may have begun during the flush: checked again
+            return ScsiResponse.good();
+        });
     }
 }

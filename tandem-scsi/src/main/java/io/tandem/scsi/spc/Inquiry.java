@@ -7,7 +7,9 @@ import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseReason;
+import io.tandem.scsi.sbc.CompareAndWrite;
 import io.tandem.scsi.sbc.LogicalBlockProvisioning;
+import io.tandem.scsi.sbc.WriteAtomic;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -23,13 +25,14 @@ public final class Inquiry {
     static final int PAGE_UNIT_SERIAL = 0x80;
     static final int PAGE_DEVICE_IDENTIFICATION = 0x83;
     static final int PAGE_EXTENDED_INQUIRY = 0x86;
+    static final int PAGE_THIRD_PARTY_COPY = 0x8F;
     static final int PAGE_BLOCK_LIMITS = 0xB0;
     static final int PAGE_BLOCK_DEVICE_CHARACTERISTICS = 0xB1;
     static final int PAGE_LOGICAL_BLOCK_PROVISIONING = 0xB2;
 
     /** Supported VPD pages, ascending (SPC-4 requires the order). */
     static final int[] VPD_PAGES = {PAGE_SUPPORTED, PAGE_UNIT_SERIAL, PAGE_DEVICE_IDENTIFICATION,
-            PAGE_EXTENDED_INQUIRY, PAGE_BLOCK_LIMITS, PAGE_BLOCK_DEVICE_CHARACTERISTICS, PAGE_LOGICAL_BLOCK_PROVISIONING};
+            PAGE_EXTENDED_INQUIRY, PAGE_THIRD_PARTY_COPY, PAGE_BLOCK_LIMITS, PAGE_BLOCK_DEVICE_CHARACTERISTICS, PAGE_LOGICAL_BLOCK_PROVISIONING};
 
     private static final int STANDARD_LENGTH = 96;
     private static final int DIRECT_ACCESS_BLOCK_DEVICE = 0x00;
@@ -63,6 +66,7 @@ public final class Inquiry {
             case PAGE_UNIT_SERIAL -> unitSerial(lu);
             case PAGE_DEVICE_IDENTIFICATION -> deviceIdentification(lu, c.nexus().targetPort(), c.target().targetName());
             case PAGE_EXTENDED_INQUIRY -> extendedInquiry();
+            case PAGE_THIRD_PARTY_COPY -> thirdPartyCopy(lu);
             case PAGE_BLOCK_LIMITS -> blockLimits(lu);
             case PAGE_BLOCK_DEVICE_CHARACTERISTICS -> blockDeviceCharacteristics();
             case PAGE_LOGICAL_BLOCK_PROVISIONING -> LogicalBlockProvisioning.vpdPage(lu);
@@ -74,11 +78,11 @@ public final class Inquiry {
     static byte[] standard(LogicalUnit lu) {
         byte[] d = new byte[STANDARD_LENGTH];
         d[0] = (byte) (lu == null ? NO_LOGICAL_UNIT : DIRECT_ACCESS_BLOCK_DEVICE);
-        d[1] = 0x00;                     // RMB=0: not removable
+        d[1] = (byte) (lu != null && lu.removable() ? 0x80 : 0x00); // RMB: removable medium
         d[2] = 0x06;                     // VERSION: SPC-4
         d[3] = 0x12;                     // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (STANDARD_LENGTH - 5);
-        d[5] = 0x30;                     // TPGS=11b: implicit and explicit ALUA (REPORT/SET TARGET PORT GROUPS)
+        d[5] = 0x30 | 0x08;              // TPGS=11b: implicit and explicit ALUA (REPORT/SET TARGET PORT GROUPS); 3PC: EXTENDED COPY
         d[6] = 0x10;                     // MULTIP: every cluster node is a port of this device
         d[7] = 0x02;                     // CMDQUE
         Bytes.putAscii(d, 8, 8, VENDOR);
@@ -161,17 +165,30 @@ public final class Inquiry {
         return d;
     }
 
+    static byte[] thirdPartyCopy(LogicalUnit lu) {
+        byte[] body = ThirdPartyCopy.vpdDescriptors(lu);
+        byte[] d = header(PAGE_THIRD_PARTY_COPY, body.length);
+        System.arraycopy(body, 0, d, 4, body.length);
+        return d;
+    }
+
     static byte[] blockLimits(LogicalUnit lu) {
         byte[] d = header(PAGE_BLOCK_LIMITS, 0x3C);
+        d[5] = (byte) CompareAndWrite.MAX_BLOCKS;                      // MAXIMUM COMPARE AND WRITE LENGTH
         Bytes.putShort(d, 6, lu.optimalTransferGranularityBlocks());     // OPTIMAL TRANSFER LENGTH GRANULARITY
         Bytes.putInt(d, 8, lu.maxTransferBlocks());                     // MAXIMUM TRANSFER LENGTH
         LogicalBlockProvisioning.fillBlockLimits(d, lu);                 // UNMAP and WRITE SAME limits
+        Bytes.putInt(d, 44, WriteAtomic.maxBlocks(lu));               // MAXIMUM ATOMIC TRANSFER LENGTH
+        Bytes.putInt(d, 48, WriteAtomic.granularity(lu));             // ATOMIC ALIGNMENT
+        Bytes.putInt(d, 52, WriteAtomic.granularity(lu));             // ATOMIC TRANSFER LENGTH GRANULARITY
+        // ATOMIC BOUNDARY is not supported: both boundary limits stay 0.
         return d;
     }
 
     static byte[] blockDeviceCharacteristics() {
         byte[] d = header(PAGE_BLOCK_DEVICE_CHARACTERISTICS, 0x3C);
         Bytes.putShort(d, 4, 0x0001); // MEDIUM ROTATION RATE: non-rotating medium
+        d[7] = 0x40;                  // WABEREQ=01b: reads after a BLOCK ERASE succeed; WACEREQ=00b (no CRYPTO ERASE)
         return d;
     }
 }

@@ -3,6 +3,7 @@ package io.tandem.scsi.spc;
 import io.tandem.scsi.ScsiResponse;
 import io.tandem.scsi.core.Bytes;
 import io.tandem.scsi.core.Command;
+import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseData;
 import io.tandem.scsi.core.SenseReason;
 import java.util.concurrent.CompletableFuture;
@@ -10,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * REQUEST SENSE (SPC-4 6.39). Sense of failed commands travels with their status (autosense), so
  * what remains to report here is a pending unit attention (reported and cleared), LOGICAL UNIT NOT
- * SUPPORTED for a missing LUN, or NO SENSE.
+ * SUPPORTED for a missing LUN, a sanitize operation's progress (or its failure), or NO SENSE.
  */
 public final class RequestSense {
 
@@ -27,6 +28,13 @@ public final class RequestSense {
         } else {
             SenseReason ua = c.lu().unitAttentions(c.nexus()).poll();
             reason = ua;
+        }
+        if (reason == null && c.lu() != null) {
+            try {
+                c.lu().sanitize().check(false);
+            } catch (ScsiException sanitizing) {
+                return c.dataIn(SenseData.build(sanitizing, descriptor), allocation);
+            }
         }
         byte[] sense = reason == null ? noSense(descriptor) : SenseData.build(reason, descriptor);
         return c.dataIn(sense, allocation);

@@ -1,0 +1,980 @@
+package io.tandem.cluster;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * The cluster coordinator on Apache ZooKeeper (through Curator). ZooKeeper is the store: the whole
+ * record of every LU lives in one znode, so nothing is written locally and APTPL is inherent.
+ *
+ * <h2>Znodes (under {@link Settings#root()})</h2>
+ * <pre>
+ * members/&lt;node&gt;              ephemeral   {@link Member} text: who is live and what it publishes
+ * lus/&lt;lu&gt;                   persistent  the LU's record ({@link LuRecordCodec}); the znode version is the CAS token
+ * lus/&lt;lu&gt;/applied/&lt;node&gt;    ephemeral   decimal: the record version this node has applied (-1 while joining)
+ * config/&lt;key&gt;               persistent  cluster-wide configuration bytes ({@link ConfigStore})
+ * </pre>
+ *
+ * <h2>A change ({@link #update})</h2>
+ * Read the record; wait until every member that joined the LU has applied the version read (so no
+ * member can ever be handed two versions at once: <em>no version is skipped</em>, and a version's
+ * notices reach every live member); compute the next record; {@code setData} with the znode version
+ * read (the compare-and-set; recompute on a lost race); then wait until every applied znode reads
+ * the new version. A member stops being waited for only when its applied znode is gone: it left
+ * the LU, or its ZooKeeper session expired. Both waits are bounded by {@link Settings#updateTimeout()}.
+ *
+ * <h2>Following ({@link LuStateWatcher})</h2>
+ * One follower per joined LU reads the record with a watch, hands each new version to the node's
+ * watcher in order, and then writes the version to its applied znode.
+ *
+ * <h2>Session and self-fencing</h2>
+ * {@link #serving()} turns false the moment Curator reports SUSPENDED (the client has heard nothing
+ * from its server for two thirds of the negotiated session timeout, or the connection broke) or
+ * LOST, and true again only after a resync: after RECONNECTED with the same session, every follower
+ * re-reads its record and applies what it missed; with a new session (the old one expired: LOST),
+ * the node first re-creates its member and applied znodes, then reloads every record (the watcher
+ * is then told of a jump over the versions it missed). See docs/architecture.md for the timing
+ * argument.
+ */
+public final class ZooKeeperCoordinator implements Coordinator {
+
+    private static final System.Logger LOG = System.getLogger(ZooKeeperCoordinator.class.getName());
+    private static final byte[] JOINING = "-1".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * How to reach the ensemble and the timing of the lease.
+     *
+     * @param connectString     ZooKeeper connect string ({@code host:port,host:port,...})
+     * @param root              the cluster's root znode ({@code /tandem/<cluster>}); every node of
+     *                          one cluster uses the same
+     * @param nodeId            this node's id (see {@link Member#nodeId()})
+     * @param sessionTimeout    asked of the ensemble (servers clamp it to 2..20 ticks by default)
+     * @param connectionTimeout how long one ZooKeeper operation waits for a connection before it
+     *                          counts as failed (Curator then retries a few times with backoff)
+     * @param updateTimeout     bound of each of an update's two waits; longer than the session
+     *                          timeout, so a dead member has expired before an update gives up
+     */
+    public record Settings(String connectString, String root, String nodeId, Duration sessionTimeout,
+                           Duration connectionTimeout, Duration updateTimeout) {
+
+        public static final String DEFAULT_ROOT = "/tandem";
+        public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+        public static final Duration DEFAULT_UPDATE_TIMEOUT = Duration.ofSeconds(30);
+
+        public Settings {
+            Objects.requireNonNull(connectString, "connectString");
+            Member.bare(nodeId); // validates the id
+            if (!root.startsWith("/") || (root.length() > 1 && root.endsWith("/"))) {
+                throw new IllegalArgumentException("root is an absolute znode path without trailing '/': " + root);
+            }
+            if (sessionTimeout.toMillis() < 1000 || connectionTimeout.toMillis() < 100) {
+                throw new IllegalArgumentException("session timeout >= 1 s and connection timeout >= 100 ms");
+            }
+            if (updateTimeout.compareTo(sessionTimeout) <= 0) {
+                throw new IllegalArgumentException("the update timeout (" + updateTimeout
+                        + ") must exceed the session timeout (" + sessionTimeout + ")");
+            }
+        }
+
+        /** Defaults: root {@value #DEFAULT_ROOT}, session 10 s, connection 5 s, update 30 s. */
+        public static Settings of(String connectString, String nodeId) {
+            return new Settings(connectString, DEFAULT_ROOT, nodeId, DEFAULT_SESSION_TIMEOUT, DEFAULT_CONNECTION_TIMEOUT,
+                    DEFAULT_UPDATE_TIMEOUT);
+        }
+
+        public Settings withRoot(String r) {
+            return new Settings(connectString, r, nodeId, sessionTimeout, connectionTimeout, updateTimeout);
+        }
+
+        public Settings withTimeouts(Duration session, Duration connection, Duration update) {
+            return new Settings(connectString, root, nodeId, session, connection, update);
+        }
+    }
+
+    private final Settings settings;
+    private final CuratorFramework client;
+    private final String membersPath;
+    private final String lusPath;
+    private final String memberPath;
+
+    private final Map<String, Follower> followers = new ConcurrentHashMap<>();
+    /** Serialises joins, leaves and rejoins (the creation of this node's ephemeral znodes). */
+    private final Object membershipLock = new Object();
+    /** Session under which this node's ephemeral znodes exist; 0 before the first. Guarded by membershipLock. */
+    private long ownSession;
+    /** Sessions of this process whose ephemerals may still linger until the ensemble expires them. */
+    private final List<Long> pastSessions = new CopyOnWriteArrayList<>();
+
+    private volatile boolean serving;
+    private volatile boolean closed;
+    /** Set once {@link #initialize} ran: connection events before that are the initial connection. */
+    private volatile boolean initialized;
+    /** +1 per connection state change: a resync started before the latest change must not declare serving. */
+    private final AtomicLong connectionEpoch = new AtomicLong();
+    private final AtomicLong versionGaps = new AtomicLong();
+    private final AtomicLong changeCounter = new AtomicLong();
+
+    private volatile Member announced;
+    private volatile List<Member> members = List.of();
+    private final CopyOnWriteArrayList<ServingListener> servingListeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<MembershipListener> membershipListeners = new CopyOnWriteArrayList<>();
+
+    /** Resyncs after connection changes, one at a time. */
+    private final ExecutorService sessionExecutor;
+    /** Calls the listeners of this SPI, one call at a time, in order. */
+    private final ExecutorService events;
+    private final CuratorCache membersCache;
+    private final ZooKeeperConfigStore config;
+
+    private ZooKeeperCoordinator(Settings settings, CuratorFramework client) {
+        this.settings = settings;
+        this.client = client;
+        String root = settings.root().equals("/") ? "" : settings.root();
+        this.membersPath = root + "/members";
+        this.lusPath = root + "/lus";
+        this.memberPath = membersPath + "/" + settings.nodeId();
+        this.announced = Member.bare(settings.nodeId());
+        this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-session-" + settings.nodeId()).factory());
+        this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-events-" + settings.nodeId()).factory());
+        this.membersCache = CuratorCache.build(client, membersPath);
+        this.config = new ZooKeeperConfigStore(client, root + "/config", events);
+    }
+
+    /**
+     * Connects to the ensemble, becomes a member and starts serving. When a previous incarnation of
+     * this node id still has a live session (a crash a moment ago), waits for the ensemble to expire
+     * it first, so the cluster never sees two members with one id.
+     *
+     * @throws CoordinatorException when the ensemble cannot be reached within the connection timeout
+     *                              (times three), or the node id stays in use by another live session
+     */
+    public static ZooKeeperCoordinator start(Settings settings) {
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(settings.connectString())
+                .sessionTimeoutMs((int) settings.sessionTimeout().toMillis())
+                .connectionTimeoutMs((int) settings.connectionTimeout().toMillis())
+                .retryPolicy(new BoundedExponentialBackoffRetry(100, 1000, 3))
+                // The ensemble's own view of its members must not replace the configured connect
+                // string (it would, e.g., bypass a proxy or a NAT address the node was given).
+                .ensembleTracker(false)
+                .threadFactory(Thread.ofPlatform().daemon().name("tandem-zk-curator-" + settings.nodeId(), 0).factory())
+                .build();
+        ZooKeeperCoordinator c = new ZooKeeperCoordinator(settings, client);
+        try {
+            client.getConnectionStateListenable().addListener((cl, state) -> c.connectionStateChanged(state));
+            client.start();
+            if (!client.blockUntilConnected((int) settings.connectionTimeout().toMillis() * 3, TimeUnit.MILLISECONDS)) {
+                throw new CoordinatorException("cannot reach ZooKeeper at " + settings.connectString());
+            }
+            c.sessionExecutor.submit(() -> {
+                c.initialize();
+                return null;
+            }).get();
+            return c;
+        } catch (ExecutionException e) {
+            c.close();
+            throw e.getCause() instanceof CoordinatorException ce ? ce
+                    : new CoordinatorException("cannot start the ZooKeeper coordinator: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.close();
+            throw new CoordinatorException("interrupted while starting the ZooKeeper coordinator", e);
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** On the session executor: base znodes, membership, caches, then serving. */
+    private void initialize() throws Exception {
+        long epoch = connectionEpoch.get();
+        for (String p : List.of(membersPath, lusPath, config.path())) {
+            try {
+                client.create().creatingParentsIfNeeded().forPath(p);
+            } catch (KeeperException.NodeExistsException e) {
+                // another node made it
+            }
+        }
+        awaitPreviousIncarnation();
+        synchronized (membershipLock) {
+            ownSession = sessionId();
+            ensureEphemeral(memberPath, announced.render().getBytes(StandardCharsets.UTF_8), true);
+        }
+        CountDownLatch loaded = new CountDownLatch(2);
+        membersCache.listenable().addListener(CuratorCacheListener.builder()
+                .forAll((type, old, data) -> membersChanged())
+                .forInitialized(loaded::countDown)
+                .build(), events);
+        membersCache.start();
+        config.start(loaded::countDown);
+        if (!loaded.await(settings.connectionTimeout().toMillis() * 3, TimeUnit.MILLISECONDS)) {
+            throw new CoordinatorException("ZooKeeper at " + settings.connectString() + " did not deliver the member list and configuration in time");
+        }
+        events.submit(this::membersChanged).get(); // on the thread every later change uses
+        initialized = true;
+        LOG.log(System.Logger.Level.INFO, "node {0} joined the cluster at {1}{2} (session 0x{3}, negotiated session timeout {4} ms)",
+                settings.nodeId(), settings.connectString(), settings.root(), Long.toHexString(sessionId()),
+                client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs());
+        if (connectionEpoch.get() == epoch && client.getZookeeperClient().isConnected()) {
+            setServing(true);
+        }
+    }
+
+    /** A member znode with this id owned by another session: a previous incarnation, or a duplicate id. */
+    private void awaitPreviousIncarnation() throws Exception {
+        long deadline = System.nanoTime() + settings.sessionTimeout().toNanos() * 2 + settings.connectionTimeout().toNanos();
+        while (true) {
+            Stat stat = client.checkExists().forPath(memberPath);
+            if (stat == null || stat.getEphemeralOwner() == sessionId()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new CoordinatorException("node id " + settings.nodeId() + " is in use by another live ZooKeeper session (0x"
+                        + Long.toHexString(stat.getEphemeralOwner()) + "): is another node configured with the same id?");
+            }
+            LOG.log(System.Logger.Level.INFO, "node {0}: waiting for the session of a previous incarnation (0x{1}) to expire",
+                    settings.nodeId(), Long.toHexString(stat.getEphemeralOwner()));
+            Thread.sleep(250);
+        }
+    }
+
+    // ---------------------------------------------------------------- records
+
+    @Override
+    public String nodeId() {
+        return settings.nodeId();
+    }
+
+    @Override
+    public LuState join(String luId, LuStateWatcher watcher) {
+        checkOpen();
+        Objects.requireNonNull(watcher, "watcher");
+        synchronized (membershipLock) {
+            if (followers.containsKey(luId)) {
+                throw new IllegalStateException("LU " + luId + " joined twice");
+            }
+            Follower f = new Follower(luId, watcher);
+            try {
+                try {
+                    client.create().creatingParentsIfNeeded().forPath(f.recordPath, LuRecordCodec.render(LuState.initial(luId), ""));
+                } catch (KeeperException.NodeExistsException e) {
+                    // the LU is known to the cluster already
+                }
+                try {
+                    client.create().forPath(f.appliedDir);
+                } catch (KeeperException.NodeExistsException e) {
+                    // another member made it
+                }
+                // The marker first, then the read: an updater that does not see the marker yet
+                // changed the record before the marker existed, so the read below sees its change.
+                ensureEphemeral(f.appliedNode, JOINING, false);
+                Stat stat = new Stat();
+                LuRecordCodec.Stored stored = LuRecordCodec.parse(luId, client.getData().storingStatIn(stat).usingWatcher(f).forPath(f.recordPath));
+                f.applied = stored.state();
+                f.remember(stored);
+                client.setData().forPath(f.appliedNode, Long.toString(stored.state().version()).getBytes(StandardCharsets.US_ASCII));
+                f.publishedInSession = sessionId();
+                followers.put(luId, f);
+                f.start();
+                return stored.state();
+            } catch (CoordinatorException e) {
+                throw e;
+            } catch (Exception e) {
+                bestEffortDelete(f.appliedNode);
+                throw zkFailure("joining LU " + luId, e);
+            }
+        }
+    }
+
+    @Override
+    public LuState cached(String luId) {
+        Follower f = followers.get(luId);
+        if (f == null) {
+            throw new IllegalStateException("LU " + luId + " has not joined this coordinator");
+        }
+        return f.applied;
+    }
+
+    @Override
+    public CompletableFuture<LuState> update(String luId, UnaryOperator<LuState> change) {
+        Follower f = followers.get(luId);
+        if (closed) {
+            return CompletableFuture.failedFuture(new CoordinatorException("coordinator closed"));
+        }
+        if (f == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("LU " + luId + " has not joined this coordinator"));
+        }
+        if (!serving) {
+            return CompletableFuture.failedFuture(new CoordinatorException("node " + nodeId()
+                    + " is not serving: its ZooKeeper session is in doubt or being resynchronised"));
+        }
+        CompletableFuture<LuState> result = new CompletableFuture<>();
+        Thread.ofVirtual().name("tandem-zk-update-" + luId).start(() -> {
+            try {
+                result.complete(change(f, change));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+
+    private LuState change(Follower f, UnaryOperator<LuState> change) throws InterruptedException {
+        long deadline = System.nanoTime() + settings.updateTimeout().toNanos();
+        String changeId = nodeId() + "/" + changeCounter.incrementAndGet();
+        long firstVersionSeen = -1;
+        while (true) {
+            Stat stat = new Stat();
+            LuRecordCodec.Stored stored;
+            try {
+                stored = LuRecordCodec.parse(f.luId, client.getData().storingStatIn(stat).forPath(f.recordPath));
+            } catch (Exception e) {
+                throw zkFailure("reading LU " + f.luId, e);
+            }
+            LuState current = stored.state();
+            if (firstVersionSeen < 0) {
+                firstVersionSeen = current.version();
+            } else if (landedAlready(f, stored, firstVersionSeen, changeId)) {
+                // A write reported lost (connection loss, then a read from a server that had not yet
+                // committed it) did land: running the change again would apply it twice.
+                awaitApplied(f, current.version(), deadline, true);
+                return current;
+            }
+            // No member may be handed two versions at once: the next one waits for this one everywhere.
+            awaitApplied(f, current.version(), deadline, false);
+            LuState proposal = change.apply(current.withTransition(Transition.NONE)); // what it throws fails the update as is
+            if (proposal == null || !proposal.luId().equals(f.luId)) {
+                throw new IllegalStateException("a change must return a record of LU " + f.luId);
+            }
+            if (proposal.sameContent(current) && proposal.transition().isNone()) {
+                return current;
+            }
+            LuState next = proposal.withVersion(current.version() + 1);
+            switch (compareAndSet(f, stat.getVersion(), next, changeId)) {
+                case STORED -> {
+                    awaitApplied(f, next.version(), deadline, true);
+                    return next;
+                }
+                case LOST_RACE -> {
+                    if (System.nanoTime() > deadline) {
+                        throw new CoordinatorException("LU " + f.luId + ": no compare-and-set succeeded within " + settings.updateTimeout());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether this change id made the stored version or one this node saw since {@code since}. */
+    private static boolean landedAlready(Follower f, LuRecordCodec.Stored stored, long since, String changeId) {
+        if (changeId.equals(stored.changeId())) {
+            return true;
+        }
+        for (long v = since + 1; v < stored.state().version(); v++) {
+            if (changeId.equals(f.changeIdOf(v))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private enum CasOutcome { STORED, LOST_RACE }
+
+    /**
+     * The compare-and-set, without Curator's retries: a retried {@code setData} whose first attempt
+     * did land would fail on the version and make the change run twice. After a connection loss the
+     * outcome is found out from the record's change id instead.
+     */
+    private CasOutcome compareAndSet(Follower f, int znodeVersion, LuState next, String changeId) {
+        byte[] data = LuRecordCodec.render(next, changeId);
+        try {
+            ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            zk.setData(f.recordPath, data, znodeVersion);
+            return CasOutcome.STORED;
+        } catch (KeeperException.BadVersionException e) {
+            return CasOutcome.LOST_RACE;
+        } catch (KeeperException.ConnectionLossException e) {
+            return outcomeAfterConnectionLoss(f, next.version(), changeId);
+        } catch (Exception e) {
+            throw zkFailure("storing version " + next.version() + " of LU " + f.luId, e);
+        }
+    }
+
+    private CasOutcome outcomeAfterConnectionLoss(Follower f, long version, String changeId) {
+        try {
+            // The server answering now may not have committed a write the lost connection carried:
+            // sync first so it has caught up with the leader before we read.
+            client.sync().forPath(f.recordPath);
+            LuRecordCodec.Stored now = LuRecordCodec.parse(f.luId, client.getData().forPath(f.recordPath));
+            if (now.state().version() < version) {
+                return CasOutcome.LOST_RACE; // nothing landed: a plain retry
+            }
+            if (now.state().version() == version) {
+                return changeId.equals(now.changeId()) ? CasOutcome.STORED : CasOutcome.LOST_RACE;
+            }
+            // Further versions need this node to have applied `version` first (no skipping), so its
+            // follower has seen which change made it, unless this node's session expired meanwhile.
+            String made = f.changeIdOf(version);
+            if (made == null) {
+                throw new CoordinatorException("LU " + f.luId + ": the outcome of version " + version
+                        + " is unknown (connection lost while storing it, and the session was renewed)");
+            }
+            return changeId.equals(made) ? CasOutcome.STORED : CasOutcome.LOST_RACE;
+        } catch (CoordinatorException e) {
+            throw e;
+        } catch (Exception e) {
+            throw zkFailure("finding out whether version " + version + " of LU " + f.luId + " was stored", e);
+        }
+    }
+
+    /**
+     * Waits until every applied znode of the LU reads at least {@code version}; a znode that
+     * disappears (its member left the LU or its session expired) is no longer waited for.
+     */
+    private void awaitApplied(Follower f, long version, long deadline, boolean stored) throws InterruptedException {
+        Semaphore changed = new Semaphore(0);
+        Watcher wake = event -> changed.release();
+        while (true) {
+            List<String> behind = new ArrayList<>();
+            try {
+                for (String node : client.getChildren().usingWatcher(wake).forPath(f.appliedDir)) {
+                    try {
+                        byte[] d = client.getData().usingWatcher(wake).forPath(f.appliedDir + "/" + node);
+                        long v = Long.parseLong(new String(d, StandardCharsets.US_ASCII).trim());
+                        if (v < version) {
+                            behind.add(node + (v < 0 ? " (joining)" : " (at " + v + ")"));
+                        }
+                    } catch (KeeperException.NoNodeException e) {
+                        // gone: no longer a member of this LU
+                    }
+                }
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw zkFailure("waiting for version " + version + " of LU " + f.luId, e);
+                }
+                LOG.log(System.Logger.Level.DEBUG, "LU {0}: reading applied versions failed, retrying: {1}", f.luId, e.toString());
+                changed.tryAcquire(100, TimeUnit.MILLISECONDS);
+                continue;
+            }
+            if (behind.isEmpty()) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new CoordinatorException("LU " + f.luId + ": version " + version
+                        + (stored ? " is stored but was not applied within " : " (the current one) was not applied within ")
+                        + settings.updateTimeout() + " by " + behind
+                        + " (a member is waited for until it applies or its ZooKeeper session expires)"
+                        + (stored ? "" : "; nothing was changed"));
+            }
+            // Watches wake us; the periodic re-read covers watches lost across a reconnection.
+            changed.tryAcquire(Math.min(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+            changed.drainPermits();
+        }
+    }
+
+    @Override
+    public void leave(String luId) {
+        Follower f;
+        synchronized (membershipLock) {
+            f = followers.remove(luId);
+        }
+        if (f != null) {
+            f.stop();
+            bestEffortDelete(f.appliedNode);
+        }
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    @Override
+    public void announce(Member self) {
+        if (!self.nodeId().equals(nodeId())) {
+            throw new IllegalArgumentException("this node's id is " + nodeId() + ", not " + self.nodeId());
+        }
+        checkOpen();
+        announced = self;
+        try {
+            synchronized (membershipLock) {
+                ensureEphemeral(memberPath, self.render().getBytes(StandardCharsets.UTF_8), true);
+            }
+        } catch (Exception e) {
+            // The next resync publishes it.
+            LOG.log(System.Logger.Level.WARNING, "node {0}: publishing its member record failed ({1}); it is published again on reconnection",
+                    nodeId(), e.toString());
+        }
+    }
+
+    @Override
+    public List<Member> members() {
+        return members;
+    }
+
+    @Override
+    public void addMembershipListener(MembershipListener listener) {
+        membershipListeners.add(Objects.requireNonNull(listener));
+    }
+
+    @Override
+    public void removeMembershipListener(MembershipListener listener) {
+        membershipListeners.remove(listener);
+    }
+
+    /** On the events thread (the member cache's listener executor). */
+    private void membersChanged() {
+        List<Member> now = new ArrayList<>();
+        String prefix = membersPath + "/";
+        membersCache.stream().filter(d -> d.getPath().startsWith(prefix) && d.getPath().indexOf('/', prefix.length()) < 0)
+                .forEach(d -> now.add(parseMember(d)));
+        now.sort(Comparator.comparing(Member::nodeId));
+        List<Member> before = members;
+        if (now.equals(before)) {
+            return;
+        }
+        members = List.copyOf(now);
+        List<Member> snapshot = members;
+        for (MembershipListener l : membershipListeners) {
+            try {
+                l.membersChanged(snapshot);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "membership listener failed", e);
+            }
+        }
+    }
+
+    private Member parseMember(ChildData d) {
+        String id = d.getPath().substring(d.getPath().lastIndexOf('/') + 1);
+        try {
+            return Member.parse(new String(d.getData(), StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "unreadable member record of {0}: {1}", id, e.toString());
+            return Member.bare(id);
+        }
+    }
+
+    // ---------------------------------------------------------------- session and self-fencing
+
+    @Override
+    public boolean serving() {
+        return serving;
+    }
+
+    @Override
+    public void addServingListener(ServingListener listener) {
+        servingListeners.add(Objects.requireNonNull(listener));
+    }
+
+    @Override
+    public void removeServingListener(ServingListener listener) {
+        servingListeners.remove(listener);
+    }
+
+    private synchronized void setServing(boolean value) {
+        if (serving == value || (value && closed)) {
+            return;
+        }
+        serving = value;
+        LOG.log(value ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "node {0} {1} clustered LUs",
+                nodeId(), value ? "serves" : "stops serving");
+        events.execute(() -> servingListeners.forEach(l -> {
+            try {
+                l.servingChanged(value);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "serving listener failed", e);
+            }
+        }));
+    }
+
+    /** Curator's connection state thread: fencing happens here, synchronously, before anything else. */
+    private void connectionStateChanged(ConnectionState state) {
+        long epoch = connectionEpoch.incrementAndGet();
+        switch (state) {
+            case SUSPENDED, LOST, READ_ONLY -> {
+                setServing(false);
+                LOG.log(System.Logger.Level.WARNING, "node {0}: ZooKeeper connection {1}", nodeId(), state);
+            }
+            case CONNECTED, RECONNECTED -> {
+                LOG.log(initialized ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                        "node {0}: ZooKeeper connection {1}; resynchronising", nodeId(), state);
+                if (!closed) {
+                    sessionExecutor.execute(() -> resync(epoch));
+                }
+            }
+        }
+    }
+
+    /**
+     * After a (re)connection: with a new session, recreate this node's ephemeral znodes; then have
+     * every follower re-read and apply its record; then serve, unless the connection changed again.
+     */
+    private void resync(long epoch) {
+        if (!initialized) {
+            return; // the first connection: initialize() does the work and decides about serving
+        }
+        long backoff = 100;
+        while (!closed && connectionEpoch.get() == epoch) {
+            try {
+                long session = sessionId();
+                List<CompletableFuture<Void>> caughtUp = new ArrayList<>();
+                synchronized (membershipLock) {
+                    boolean renewed = session != ownSession;
+                    if (renewed) {
+                        LOG.log(System.Logger.Level.WARNING, "node {0}: new ZooKeeper session 0x{1} (the previous one expired): rejoining",
+                                nodeId(), Long.toHexString(session));
+                        if (ownSession != 0) {
+                            pastSessions.add(ownSession);
+                        }
+                        ownSession = session;
+                    }
+                    ensureEphemeral(memberPath, announced.render().getBytes(StandardCharsets.UTF_8), true);
+                    for (Follower f : followers.values()) {
+                        if (renewed) {
+                            f.rejoining();
+                        }
+                        ensureEphemeral(f.appliedNode, JOINING, false);
+                        caughtUp.add(f.requestCatchUp());
+                    }
+                }
+                CompletableFuture.allOf(caughtUp.toArray(CompletableFuture[]::new))
+                        .get(settings.updateTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                if (connectionEpoch.get() == epoch && client.getZookeeperClient().isConnected()) {
+                    setServing(true);
+                }
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "node {0}: resynchronisation failed, retrying: {1}", nodeId(), e.toString());
+                try {
+                    Thread.sleep(backoff);
+                    backoff = Math.min(backoff * 2, 2000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private long sessionId() throws Exception {
+        return client.getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
+    /**
+     * Makes an ephemeral znode of this session exist. A leftover of one of this process's expired
+     * sessions is replaced; one of this session keeps its data unless {@code overwrite}; one of an
+     * unknown session is an error (another process uses this node id).
+     */
+    private void ensureEphemeral(String path, byte[] data, boolean overwrite) throws Exception {
+        long session = sessionId();
+        for (int attempt = 0; attempt < 10; attempt++) {
+            try {
+                client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                return;
+            } catch (KeeperException.NodeExistsException e) {
+                Stat stat = client.checkExists().forPath(path);
+                if (stat == null) {
+                    continue;
+                }
+                if (stat.getEphemeralOwner() == session) {
+                    if (overwrite) {
+                        client.setData().forPath(path, data);
+                    }
+                    return;
+                }
+                if (!pastSessions.contains(stat.getEphemeralOwner())) {
+                    throw new CoordinatorException(path + " belongs to another live ZooKeeper session (0x"
+                            + Long.toHexString(stat.getEphemeralOwner()) + "): is another node configured with id " + nodeId() + "?");
+                }
+                try {
+                    client.delete().withVersion(stat.getVersion()).forPath(path);
+                } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+                    // expired meanwhile, or changed: look again
+                }
+            }
+        }
+        throw new CoordinatorException("cannot create " + path);
+    }
+
+    // ---------------------------------------------------------------- configuration
+
+    @Override
+    public ConfigStore config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** How many times a follower was handed a version that skipped others while it was a member (must stay 0). */
+    long versionGaps() {
+        return versionGaps.get();
+    }
+
+    /** The ZooKeeper handle of the current session (tests locate the server it is connected to). */
+    ZooKeeper zooKeeper() throws Exception {
+        return client.getZookeeperClient().getZooKeeper();
+    }
+
+    /** The session this node's ephemeral znodes belong to (tests). */
+    long session() {
+        synchronized (membershipLock) {
+            return ownSession;
+        }
+    }
+
+    /** Leaves the cluster at once: this node's ephemeral znodes are deleted, so nobody waits for it any more. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        setServingClosed();
+        List<Follower> all;
+        synchronized (membershipLock) {
+            all = new ArrayList<>(followers.values());
+            followers.clear();
+        }
+        all.forEach(Follower::stop);
+        try {
+            membersCache.close();
+            config.close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "closing caches: {0}", e.toString());
+        }
+        if (client.getZookeeperClient().isConnected()) {
+            all.forEach(f -> bestEffortDelete(f.appliedNode));
+            bestEffortDelete(memberPath);
+        }
+        client.close();
+        sessionExecutor.shutdownNow();
+        events.shutdown();
+        try {
+            events.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private synchronized void setServingClosed() {
+        if (serving) {
+            serving = false;
+            events.execute(() -> servingListeners.forEach(l -> l.servingChanged(false)));
+        }
+    }
+
+    private void bestEffortDelete(String path) {
+        try {
+            Stat stat = client.checkExists().forPath(path);
+            if (stat != null && stat.getEphemeralOwner() == sessionId()) {
+                client.delete().forPath(path);
+            }
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "deleting {0}: {1}", path, e.toString());
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new CoordinatorException("coordinator closed");
+        }
+    }
+
+    private static CoordinatorException zkFailure(String what, Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        return new CoordinatorException(what + " failed: " + e, e);
+    }
+
+    private static String segment(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------- one LU's follower
+
+    /**
+     * Follows one LU's record on this node: on every watch (and every resync request) reads the
+     * record, hands each new version to the node's watcher, and publishes "applied" — one version at
+     * a time, on one virtual thread, so the watcher is never called concurrently for the LU.
+     */
+    private final class Follower implements Watcher {
+
+        final String luId;
+        final String recordPath;
+        final String appliedDir;
+        final String appliedNode;
+        final LuStateWatcher watcher;
+        /** This node's applied record (its cache). */
+        volatile LuState applied;
+        /** Set by a session renewal: the next catch-up may jump over versions the node missed. */
+        volatile boolean gapExpected;
+        /** The session in which this follower last published its applied version. */
+        volatile long publishedInSession;
+        /** Change ids of the versions this follower saw lately (to settle an ambiguous compare-and-set). */
+        private final Map<Long, String> recentChanges = new ConcurrentHashMap<>();
+        private final LinkedBlockingQueue<CompletableFuture<Void>> wakeups = new LinkedBlockingQueue<>();
+        private volatile boolean stopped;
+        private Thread thread;
+
+        Follower(String luId, LuStateWatcher watcher) {
+            this.luId = luId;
+            this.recordPath = lusPath + "/" + segment(luId);
+            this.appliedDir = recordPath + "/applied";
+            this.appliedNode = appliedDir + "/" + nodeId();
+            this.watcher = watcher;
+        }
+
+        void start() {
+            thread = Thread.ofVirtual().name("tandem-zk-follow-" + luId).start(this::run);
+        }
+
+        void stop() {
+            stopped = true;
+            if (thread != null) {
+                thread.interrupt();
+            }
+            // A follower that left has nothing to catch up: nobody waits for it any more.
+            List<CompletableFuture<Void>> pending = new ArrayList<>();
+            wakeups.drainTo(pending);
+            pending.forEach(r -> r.complete(null));
+        }
+
+        /** ZooKeeper's event thread: only a wake-up, never work. */
+        @Override
+        public void process(WatchedEvent event) {
+            if (event.getType() != Event.EventType.None) {
+                wakeups.offer(new CompletableFuture<>());
+            }
+        }
+
+        /** Completes after a catch-up that started after this call, or fails with it. */
+        CompletableFuture<Void> requestCatchUp() {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            wakeups.offer(done);
+            if (stopped) {
+                done.complete(null);
+            }
+            return done;
+        }
+
+        void rejoining() {
+            gapExpected = true;
+            recentChanges.clear();
+        }
+
+        void remember(LuRecordCodec.Stored stored) {
+            recentChanges.put(stored.state().version(), stored.changeId());
+            recentChanges.keySet().removeIf(v -> v < stored.state().version() - 64);
+        }
+
+        String changeIdOf(long version) {
+            return recentChanges.get(version);
+        }
+
+        private void run() {
+            List<CompletableFuture<Void>> batch = new ArrayList<>();
+            while (!stopped) {
+                try {
+                    batch.add(wakeups.take());
+                } catch (InterruptedException e) {
+                    break;
+                }
+                wakeups.drainTo(batch);
+                try {
+                    catchUp();
+                    batch.forEach(r -> r.complete(null));
+                } catch (InterruptedException e) {
+                    batch.forEach(r -> r.completeExceptionally(e));
+                    break;
+                } catch (Exception e) {
+                    if (!stopped) {
+                        LOG.log(serving ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                                "LU {0}: following the record failed ({1}); the next resync retries", luId, e.toString());
+                    }
+                    batch.forEach(r -> r.completeExceptionally(e));
+                }
+                batch.clear();
+            }
+        }
+
+        /** Reads the record (re-arming the watch) and applies it if it is newer; always publishes. */
+        private void catchUp() throws Exception {
+            long session = sessionId();
+            // Versions are missed only by a node whose session expired: others stopped waiting for it.
+            boolean renewed = gapExpected || session != publishedInSession;
+            LuRecordCodec.Stored stored = LuRecordCodec.parse(luId, client.getData().usingWatcher(this).forPath(recordPath));
+            LuState next = stored.state();
+            LuState previous = applied;
+            remember(stored);
+            if (next.version() > previous.version()) {
+                if (next.version() != previous.version() + 1) {
+                    if (renewed) {
+                        LOG.log(System.Logger.Level.WARNING, "LU {0}: reloaded after a session loss, version {1} -> {2}; "
+                                + "the notices of the versions in between were not seen here", luId, previous.version(), next.version());
+                    } else {
+                        versionGaps.incrementAndGet();
+                        LOG.log(System.Logger.Level.ERROR, "LU {0}: version {1} arrived while {2} was applied: versions were skipped "
+                                + "and their notices lost; this breaks the coordinator's contract", luId, next.version(), previous.version());
+                    }
+                }
+                applyOne(previous, next);
+                applied = next;
+            } else if (next.version() < previous.version()) {
+                LOG.log(System.Logger.Level.ERROR, "LU {0}: the stored record went back from version {1} to {2} (was the znode "
+                        + "recreated?); keeping {1}", luId, previous.version(), next.version());
+            }
+            client.setData().forPath(appliedNode, Long.toString(applied.version()).getBytes(StandardCharsets.US_ASCII));
+            gapExpected = false;
+            publishedInSession = session;
+        }
+
+        private void applyOne(LuState previous, LuState next) throws InterruptedException {
+            try {
+                watcher.apply(previous, next).toCompletableFuture().get();
+            } catch (ExecutionException | RuntimeException e) {
+                // Like the local coordinator: a failing apply hook is logged and the version counts
+                // as applied, or one broken node would stall the whole cluster's changes.
+                LOG.log(System.Logger.Level.ERROR, "applying version " + next.version() + " of " + luId + " failed",
+                        e instanceof ExecutionException ee ? ee.getCause() : e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeperCoordinator[" + nodeId() + " @ " + settings.connectString() + settings.root() + "]";
+    }
+}
