@@ -588,9 +588,14 @@ public final class ScsiTarget implements AutoCloseable {
             return CompletableFuture.completedFuture(null); // no membership known yet
         }
         List<Integer> known = portGroups.stream().map(TargetPortGroup::id).toList();
+        var before = lu.state().sortedPortGroupStates();
         return AccessStateChanges.reconcile(lu, known, live).handle((applied, error) -> {
             if (error != null) {
                 LOG.log(System.Logger.Level.WARNING, "access states of " + lu + " not reconciled: " + error);
+            } else if (!applied.sortedPortGroupStates().equals(before)) {
+                LOG.log(System.Logger.Level.INFO, lu + ": live target port groups " + live + " of " + known
+                        + ": access states " + before + " -> " + applied.sortedPortGroupStates()
+                        + (applied.aluaOwnerGroup() != 0 ? ", owner " + applied.aluaOwnerGroup() : ""));
             }
             return null;
         });
@@ -691,13 +696,15 @@ public final class ScsiTarget implements AutoCloseable {
                 .completeOnTimeout(null, REMOVAL_DRAIN_SECONDS, TimeUnit.SECONDS)
                 .thenCompose(v -> taskManager.abort(lu, lu.taskSet().select(c -> true), (Nexus) null, null))
                 .thenCompose(v -> lu.device().flush())
-                .handle((v, error) -> {
+                // Closed on a thread of its own: the flush completes on one of the device's threads,
+                // and a device's close waits for its threads to finish.
+                .handleAsync((v, error) -> {
                     if (error != null) {
                         LOG.log(System.Logger.Level.WARNING, "flushing removed " + lu + " failed: " + error.getMessage());
                     }
                     lu.device().close();
                     return null;
-                });
+                }, task -> Thread.ofVirtual().name("close-" + lu.name()).start(task));
     }
 
     private LogicalUnit existing(int number) {

@@ -1,6 +1,6 @@
 package io.tandem.server;
 
-import java.net.InetSocketAddress;
+import io.tandem.cluster.EmbeddedZooKeeper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +45,8 @@ final class ClusterDemoCommand implements Callable<Integer> {
             description = "Use this ZooKeeper ensemble instead of starting one in-process.")
     String zookeeper;
 
-    @Option(names = "--session-timeout", paramLabel = "SECONDS", description = "ZooKeeper session timeout. Default 10.")
+    @Option(names = "--session-timeout", paramLabel = "SECONDS",
+            description = "ZooKeeper session timeout (the embedded server accepts 1..10). Default 10.")
     int sessionTimeout = 10;
 
     @Override
@@ -70,7 +71,7 @@ final class ClusterDemoCommand implements Callable<Integer> {
         try {
             String connect = zookeeper;
             if (connect == null) {
-                embedded = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), new InetSocketAddress("127.0.0.1", 0));
+                embedded = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
                 connect = embedded.connectString();
                 System.out.println("zookeeper: " + connect + " (embedded, data in " + dir.resolve("zookeeper") + ")");
             }

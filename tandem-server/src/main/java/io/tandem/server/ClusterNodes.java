@@ -83,12 +83,18 @@ final class ClusterNodes {
         return List.copyOf(groups.values());
     }
 
-    /** The target port groups of live members that have published theirs. */
+    /**
+     * The target port groups of the live members. A member that has not published yet (it is a
+     * member from its coordinator's start, and announces once its portals are bound) is live all
+     * the same: its group is its node id, as every Tandem node's is.
+     */
     static Set<Integer> liveGroups(Collection<Member> members) {
         Set<Integer> live = new TreeSet<>();
         for (Member m : members) {
             if (m.targetPortGroupId() > 0) {
                 live.add(m.targetPortGroupId());
+            } else if (m.nodeId().matches("[1-9][0-9]{0,4}") && Integer.parseInt(m.nodeId()) <= NodeConfig.MAX_NODE_ID) {
+                live.add(Integer.parseInt(m.nodeId()));
             }
         }
         return live;

@@ -77,6 +77,8 @@ public final class TandemNode implements AutoCloseable {
     private long appliedClusterVersion;
     private volatile boolean closed;
     private MembershipListener membershipListener;
+    /** The live groups last reported (cluster events thread only). */
+    private Set<Integer> lastLiveGroups = Set.of();
     private ConfigStore.ConfigListener configListener;
 
     private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi,
@@ -273,22 +275,38 @@ public final class TandemNode implements AutoCloseable {
         }
     }
 
-    /** The membership (or the registry) changed: every group known, live ones marked, ALUA states reconciled. */
+    /** The membership changed: every group known, live ones marked, ALUA states reconciled. */
     private void membershipChanged() {
         if (closed) {
             return;
         }
+        List<Member> members = updateGroups();
+        Set<Integer> live = ClusterNodes.liveGroups(members);
+        if (!live.equals(lastLiveGroups)) {
+            events.accept("cluster members: target port groups " + live + " live of "
+                    + scsiTarget.targetPortGroups().stream().map(TargetPortGroup::id).toList());
+            lastLiveGroups = live;
+        }
+        if (coordinator.serving()) {
+            // Only a node that is itself in the cluster may judge who else is: a fenced node's view is stale.
+            scsiTarget.membership(live);
+        }
+    }
+
+    /**
+     * Lists every known group for REPORT TARGET PORT GROUPS; returns the members it saw. Alone this
+     * judges nobody: a node records its group only after announcing itself, but this node's view
+     * of the registry may run ahead of its view of the membership, and judging then would flap a
+     * joining node's group to Unavailable and back. Liveness is judged on membership changes only.
+     */
+    private List<Member> updateGroups() {
         List<Member> members = coordinator.members();
         List<TargetPortGroup> known = new ArrayList<>(ClusterNodes.knownGroups(coordinator.config().entries(), members));
         if (known.stream().noneMatch(g -> g.id() == config.targetPortGroup())) {
             known.add(ownGroup(config));
         }
         scsiTarget.targetPortGroups(known);
-        Set<Integer> live = ClusterNodes.liveGroups(members);
-        if (coordinator.serving()) {
-            // Only a node that is itself in the cluster may judge who else is: a fenced node's view is stale.
-            scsiTarget.membership(live);
-        }
+        return members;
     }
 
     private void configChanged(String key, ConfigEntry entry) {
@@ -296,7 +314,7 @@ public final class TandemNode implements AutoCloseable {
             return;
         }
         if (key.startsWith(ClusterNodes.KEY_PREFIX)) {
-            membershipChanged();
+            updateGroups();
         } else if (key.equals(ClusterDocument.KEY) && entry != null) {
             applyClusterConfiguration(entry);
         }

@@ -46,7 +46,10 @@ class TandemClusterFaultTest {
     static final String TARGET = "iqn.2025-01.io.tandem.it:faults";
     static final int LUN = 0;
     static final int BLOCK = 512;
-    static final Duration SESSION = Duration.ofSeconds(4);
+    /** Steady nodes: no spurious suspension on a loaded machine. */
+    static final Duration SESSION = TandemClusterTest.SESSION;
+    /** A node the test partitions: the others stop waiting for it this long after it went silent. */
+    static final Duration PARTITIONED_SESSION = Duration.ofSeconds(4);
     static final Duration WAIT = Duration.ofSeconds(40);
     static final long KEY_A = 0xA1A1A1A1A1A1A1A1L, KEY_B = 0xB2B2B2B2B2B2B2B2L;
     static final int REGISTER = 0x00, RESERVE = 0x01, PREEMPT_AND_ABORT = 0x05, WE_RO = 0x5;
@@ -72,10 +75,10 @@ class TandemClusterFaultTest {
         ensemble.close();
     }
 
-    private TandemNode startNode(int id, String connectString) throws IOException {
+    private TandemNode startNode(int id, String connectString, Duration session) throws IOException {
         NodeConfig config = NodeConfig.builder()
                 .nodeId(id)
-                .cluster(new ClusterSettings(connectString, "faults", SESSION))
+                .cluster(new ClusterSettings(connectString, "faults", session))
                 .portal(new InetSocketAddress("127.0.0.1", 0))
                 .dataDir(Files.createDirectories(dir.resolve("node-" + id)))
                 .targetName(TARGET)
@@ -151,7 +154,7 @@ class TandemClusterFaultTest {
     @Test
     void losingTheZooKeeperQuorumFencesEveryNodeUntilItIsBack() throws Exception {
         for (int id = 1; id <= 3; id++) {
-            startNode(id, ensemble.getConnectString());
+            startNode(id, ensemble.getConnectString(), SESSION);
         }
         IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:fenced", 1);
         IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:fenced", 3);
@@ -180,9 +183,9 @@ class TandemClusterFaultTest {
 
     @Test
     void aPartitionedNodeLandsNoWriteOfAPreemptedInitiatorAfterThePreemptReturned() throws Exception {
-        startNode(1, linkedConnectString());
-        startNode(2, ensemble.getConnectString());
-        startNode(3, ensemble.getConnectString());
+        startNode(1, linkedConnectString(), PARTITIONED_SESSION);
+        startNode(2, ensemble.getConnectString(), SESSION);
+        startNode(3, ensemble.getConnectString(), SESSION);
         IscsiSession victim = login(1, "iqn.2025-01.io.tandem.it:victim", 1);
         IscsiSession preemptor = login(2, "iqn.2025-01.io.tandem.it:preemptor", 2);
         assertThat(victim.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();

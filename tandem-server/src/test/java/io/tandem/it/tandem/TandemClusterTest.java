@@ -59,8 +59,10 @@ class TandemClusterTest {
     static final Duration WAIT = Duration.ofSeconds(20);
     /** How long "nothing happened" is watched for. */
     static final long QUIET_MILLIS = 400;
-    /** ZooKeeper tick: lets sessions be as short as two ticks. */
+    /** ZooKeeper tick: sessions may last 2..20 ticks. */
     static final int TICK_MILLIS = 500;
+    /** Long enough that a loaded machine causes no spurious suspension of a steady node. */
+    static final Duration SESSION = Duration.ofSeconds(8);
 
     static final int REGISTER = 0x00, RESERVE = 0x01, PREEMPT_AND_ABORT = 0x05, REGISTER_AND_MOVE = 0x07;
     static final int WRITE_EXCLUSIVE = 0x1, WE_RO = 0x5;
@@ -120,14 +122,14 @@ class TandemClusterTest {
     private TandemNode startNode(int id) throws IOException {
         NodeConfig config = NodeConfig.builder()
                 .nodeId(id)
-                .cluster(new ClusterSettings(ensemble.getConnectString(), clusterName, Duration.ofSeconds(4)))
+                .cluster(new ClusterSettings(ensemble.getConnectString(), clusterName, SESSION))
                 .portal(new InetSocketAddress("127.0.0.1", 0))
                 .dataDir(Files.createDirectories(dir.resolve("node-" + id)))
                 .targetName(TARGET)
                 .lun(new LunConfig(LUN, "lun0", LunConfig.Backend.FILE, dir.resolve("lun0.img"), 16L << 20, BLOCK, false))
                 .shutdownGrace(Duration.ofSeconds(1))
                 .build();
-        TandemNode node = TandemNode.start(config, line -> { },
+        TandemNode node = TandemNode.start(config, line -> System.out.println("node " + id + ": " + line),
                 device -> {
                     HoldingBlockDevice holding = new HoldingBlockDevice(device);
                     backends.putIfAbsent(id, holding); // LUN 0's device; later LUNs pass through unheld
@@ -175,9 +177,18 @@ class TandemClusterTest {
         return s.execute(ScsiRequest.read(LUN, Cdbs.read10(lba, blocks), blocks * BLOCK)).requireGood();
     }
 
+    /** REPORT TARGET PORT GROUPS (past unit attentions: an access state change is news too). */
     private static byte[] rtpg(IscsiSession s) throws IOException {
+        return rtpg(s, LUN).requireGood();
+    }
+
+    private static ScsiResult rtpg(IscsiSession s, int lun) throws IOException {
         byte[] cdb = {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0};
-        return s.execute(ScsiRequest.read(LUN, cdb, 1024)).requireGood();
+        ScsiResult r = s.execute(ScsiRequest.read(lun, cdb, 1024));
+        for (int i = 0; i < 10 && r.sense() != null && r.sense().key() == Sense.UNIT_ATTENTION; i++) {
+            r = s.execute(ScsiRequest.read(lun, cdb, 1024));
+        }
+        return r;
     }
 
     /** REPORT TARGET PORT GROUPS as group id -> access state code, plus the PREF group under key -1. */
@@ -460,13 +471,12 @@ class TandemClusterTest {
         nodes.get(1).addLun(new LunConfig(1, "quorum", LunConfig.Backend.FILE, dir.resolve("quorum.img"), 4L << 20, BLOCK,
                 false, List.of(), 0, AluaMode.ACTIVE_STANDBY));
         IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:ha", 1);
-        byte[] cdb = {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0};
         IoCheck ownerKnown = () -> {
-            ScsiResult r = s1.execute(ScsiRequest.read(1, cdb, 1024));
+            ScsiResult r = rtpg(s1, 1);
             return r.isGood() && groupStates(r.data()).containsKey(-1);
         };
         await(io(ownerKnown), "LUN 1 has an owner");
-        Map<Integer, Integer> states = groupStates(s1.execute(ScsiRequest.read(1, cdb, 1024)).requireGood());
+        Map<Integer, Integer> states = groupStates(rtpg(s1, 1).requireGood());
         int owner = states.get(-1);
         assertThat(states.get(owner)).isEqualTo(0x0);
         assertThat(states.entrySet().stream().filter(e -> e.getKey() > 0 && e.getKey() != owner).map(Map.Entry::getValue))
@@ -476,10 +486,10 @@ class TandemClusterTest {
         IscsiSession watcher = login(survivor, "iqn.2025-01.io.tandem.it:ha2", survivor);
         stopNode(owner);
         await(io(() -> {
-            ScsiResult r = watcher.execute(ScsiRequest.read(1, cdb, 1024));
+            ScsiResult r = rtpg(watcher, 1);
             return r.isGood() && groupStates(r.data()).get(owner) == 0x3 && groupStates(r.data()).get(-1) != owner;
         }), "a survivor owns LUN 1 once its owner stopped");
-        Map<Integer, Integer> after = groupStates(watcher.execute(ScsiRequest.read(1, cdb, 1024)).requireGood());
+        Map<Integer, Integer> after = groupStates(rtpg(watcher, 1).requireGood());
         assertThat(after.get(after.get(-1))).as("the new owner is Active/Optimized").isEqualTo(0x0);
         assertThat(after.get(-1)).isNotEqualTo(owner);
     }
@@ -493,7 +503,6 @@ class TandemClusterTest {
         await(() -> nodes.get(3).scsiTarget().logicalUnit(2) != null, "node 3 exports the new LUN");
         assertThat(drainUnitAttentions(s3)).as("REPORTED LUNS DATA HAS CHANGED").containsExactly(0x063F0E);
         assertThat(s3.device(LUN).reportLuns()).containsExactly(0, 2);
-
         nodes.get(2).removeLun(2);
         await(() -> nodes.get(3).scsiTarget().logicalUnit(2) == null, "node 3 drops the removed LUN");
         assertThat(s3.device(LUN).reportLuns()).containsExactly(0);
