@@ -394,6 +394,51 @@ class TandemClusterTest {
         }
     }
 
+    // ------------------------------------------------------------------ COMPARE AND WRITE
+
+    private static byte[] compareAndWrite(long lba) {
+        byte[] c = new byte[16];
+        c[0] = (byte) 0x89;
+        for (int i = 0; i < 8; i++) {
+            c[2 + i] = (byte) (lba >>> (56 - 8 * i));
+        }
+        c[13] = 1; // NUMBER OF LOGICAL BLOCKS
+        return c;
+    }
+
+    @Test
+    void compareAndWriteFromTwoNodesOnOneBlockHasExactlyOneWinnerPerRound() throws Exception {
+        IscsiSession[] paths = {login(1, "iqn.2025-01.io.tandem.it:esx-a", 1), login(2, "iqn.2025-01.io.tandem.it:esx-b", 2)};
+        long lba = 77;
+        for (int round = 0; round < 40; round++) {
+            byte[] current = read(paths[0], lba, 1);
+            List<CompletableFuture<ScsiResult>> attempts = new ArrayList<>();
+            List<byte[]> proposals = new ArrayList<>();
+            for (int p = 0; p < paths.length; p++) {
+                byte[] proposal = Patterns.blocks(lba, 1, BLOCK, 100 * round + p + 1);
+                byte[] data = new byte[2 * BLOCK];
+                System.arraycopy(current, 0, data, 0, BLOCK);
+                System.arraycopy(proposal, 0, data, BLOCK, BLOCK);
+                proposals.add(proposal);
+                attempts.add(paths[p].submit(ScsiRequest.write(LUN, compareAndWrite(lba), data)));
+            }
+            int winner = -1;
+            for (int p = 0; p < paths.length; p++) {
+                ScsiResult r = attempts.get(p).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                if (r.isGood()) {
+                    assertThat(winner).as("round %d: two winners", round).isEqualTo(-1);
+                    winner = p;
+                } else {
+                    assertThat(r.sense()).as("round %d: %s", round, r).isNotNull();
+                    assertThat(r.sense().is(Sense.MISCOMPARE, 0x1D, 0x00)).as("round %d: %s", round, r).isTrue();
+                }
+            }
+            assertThat(winner).as("round %d: one winner", round).isNotEqualTo(-1);
+            assertThat(read(paths[1], lba, 1)).as("round %d: the winner's block, seen through node 2", round)
+                    .isEqualTo(proposals.get(winner));
+        }
+    }
+
     // ------------------------------------------------------------------ task management
 
     @Test
