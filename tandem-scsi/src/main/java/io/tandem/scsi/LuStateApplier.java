@@ -30,6 +30,8 @@ import java.util.function.Supplier;
  */
 final class LuStateApplier implements LuStateWatcher {
 
+    private static final System.Logger LOG = System.getLogger(LuStateApplier.class.getName());
+
     /**
      * Aborts the given tasks of an LU as a task management function would, on behalf of
      * {@code issuer} (a nexus of any node, or null); with TAS clear, {@code othersUnitAttention}
@@ -54,10 +56,37 @@ final class LuStateApplier implements LuStateWatcher {
     public CompletionStage<Void> apply(LuState previous, LuState next) {
         lu.state(next);
         AccessStateChanges.applied(lu, previous, next, nexuses.get());
+        CompletableFuture<Void> grown = grow(previous, next);
         if (next.version() > previous.version() + 1) {
-            return catchUp(previous, next).thenCompose(v -> carryOut(next.transition()));
+            return grown.thenCompose(v -> catchUp(previous, next)).thenCompose(v -> carryOut(next.transition()));
         }
-        return carryOut(next.transition());
+        return grown.thenCompose(v -> carryOut(next.transition()));
+    }
+
+    /**
+     * A resize: this node's device grows to the recorded capacity (the first node to get there
+     * grows the shared file, the others find it grown), then every nexus that sees the LU here gets
+     * CAPACITY DATA HAS CHANGED. A device that cannot grow keeps its size and the failure is logged
+     * (READ CAPACITY through this node then reports the old size).
+     */
+    private CompletableFuture<Void> grow(LuState previous, LuState next) {
+        if (next.capacityBlocks() == previous.capacityBlocks() || next.capacityBlocks() == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> resized = next.capacityBlocks() > lu.blockCount()
+                ? lu.device().resize(next.capacityBlocks()) : CompletableFuture.completedFuture(null);
+        return resized.handle((v, error) -> {
+            if (error != null) {
+                LOG.log(System.Logger.Level.ERROR, lu + " could not grow to " + next.capacityBlocks() + " blocks: " + error);
+                return null;
+            }
+            for (Nexus nexus : nexuses.get()) {
+                if (lu.visibleTo(nexus)) {
+                    lu.unitAttentions(nexus).establish(SenseReason.UA_CAPACITY_DATA_CHANGED);
+                }
+            }
+            return null;
+        });
     }
 
     /**
@@ -69,8 +98,8 @@ final class LuStateApplier implements LuStateWatcher {
      * COMMANDS CLEARED BY DEVICE SERVER; then the unit attentions the difference between the two
      * records implies are established for this node's nexuses: a reset if the reset epoch moved,
      * REGISTRATIONS PREEMPTED for a nexus no longer registered, RESERVATIONS RELEASED or PREEMPTED
-     * for a registrant whose reservation changed, CAPACITY DATA HAS CHANGED. (ALUA changes were
-     * already derived from the two records.)
+     * for a registrant whose reservation changed. (ALUA and capacity changes are always derived
+     * from the two records.)
      */
     private CompletableFuture<Void> catchUp(LuState previous, LuState next) {
         return aborter.abort(lu, lu.taskSet().select(c -> true), null, SenseReason.UA_COMMANDS_CLEARED_BY_DEVICE_SERVER)
@@ -90,9 +119,6 @@ final class LuStateApplier implements LuStateWatcher {
                         if (reservationChanged && registered) {
                             lu.unitAttentions(nexus).establish(next.reservation() == null
                                     ? SenseReason.UA_RESERVATIONS_RELEASED : SenseReason.UA_RESERVATIONS_PREEMPTED);
-                        }
-                        if (next.capacityBlocks() != previous.capacityBlocks()) {
-                            lu.unitAttentions(nexus).establish(SenseReason.UA_CAPACITY_DATA_CHANGED);
                         }
                     }
                 });

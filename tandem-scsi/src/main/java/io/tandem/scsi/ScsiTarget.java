@@ -161,6 +161,14 @@ public final class ScsiTarget implements AutoCloseable {
                 (unit, victims, issuer, othersUnitAttention) -> taskManager.abort(unit, victims,
                         n -> issuer != null && issuer.equals(NexusIds.exact(n)), othersUnitAttention)));
         lu.bindState(coordinator, initial);
+        if (initial.capacityBlocks() > lu.blockCount()) {
+            // The cluster grew the LU while this node was away: catch up before serving it.
+            lu.device().resize(initial.capacityBlocks()).exceptionally(e -> {
+                LOG.log(System.Logger.Level.ERROR, lu + " could not grow to the cluster's " + initial.capacityBlocks()
+                        + " blocks: " + e);
+                return null;
+            });
+        }
         lu.reservations(new ReservationGate(lu));
     }
 
@@ -705,6 +713,21 @@ public final class ScsiTarget implements AutoCloseable {
                     lu.device().close();
                     return null;
                 }, task -> Thread.ofVirtual().name("close-" + lu.name()).start(task));
+    }
+
+    /**
+     * Grows a LU to {@code blocks} blocks on every node: one change of its record, which every
+     * node applies by growing its device (the shared file grows once) and establishing CAPACITY
+     * DATA HAS CHANGED for its nexuses. Asking for the size it has changes nothing.
+     *
+     * @throws IllegalArgumentException if there is no such LUN or {@code blocks} is smaller
+     */
+    public CompletableFuture<LuState> resizeLogicalUnit(int number, long blocks) {
+        LogicalUnit lu = existing(number);
+        if (blocks < lu.blockCount()) {
+            throw new IllegalArgumentException(lu + " has " + lu.blockCount() + " blocks; shrinking is not supported");
+        }
+        return lu.changeState(s -> blocks == Math.max(s.capacityBlocks(), lu.blockCount()) ? s : s.withCapacityBlocks(blocks));
     }
 
     private LogicalUnit existing(int number) {

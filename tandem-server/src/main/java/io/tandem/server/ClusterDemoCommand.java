@@ -45,6 +45,15 @@ final class ClusterDemoCommand implements Callable<Integer> {
             description = "Use this ZooKeeper ensemble instead of starting one in-process.")
     String zookeeper;
 
+    @Option(names = "--conformance-luns",
+            description = "Also export LUN 1 write-protected, LUN 2 with 4 KiB physical blocks and LUN 3 removable "
+                    + "(64 MiB files beside lun0.img), the LUs scripts/conformance.sh's tagged suites need.")
+    boolean conformanceLuns;
+
+    @Option(names = "--nop-timeout", paramLabel = "SECONDS",
+            description = "Drop an initiator that leaves a NOP-In ping unanswered this long. Default 15.")
+    int nopTimeout = 15;
+
     @Option(names = "--session-timeout", paramLabel = "SECONDS",
             description = "ZooKeeper session timeout (the embedded server accepts 1..10). Default 10.")
     int sessionTimeout = 10;
@@ -78,20 +87,42 @@ final class ClusterDemoCommand implements Callable<Integer> {
             ClusterSettings cluster = new ClusterSettings(connect, "demo", Duration.ofSeconds(sessionTimeout));
             long size = Sizes.parse("--lun-size", lunSize);
             LunConfig lun = new LunConfig(0, "lun0", LunConfig.Backend.FILE, dir.resolve("lun0.img"), size, blockSize, false);
+            List<LunConfig> luns = new ArrayList<>(List.of(lun));
+            if (conformanceLuns) {
+                long small = 64L << 20;
+                Path protectedFile = dir.resolve("write-protected.img");
+                if (!Files.exists(protectedFile)) {
+                    // A write-protected LU is opened read-only, so its file must exist first: an empty sparse one.
+                    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(protectedFile.toFile(), "rw")) {
+                        file.setLength(small);
+                    }
+                }
+                luns.add(new LunConfig(1, "write-protected", LunConfig.Backend.FILE, dir.resolve("write-protected.img"),
+                        small, 512, true));
+                luns.add(new LunConfig(2, "physical-4k", LunConfig.Backend.FILE, dir.resolve("physical-4k.img"),
+                        small, 512, false, List.of(), 4096));
+                luns.add(new LunConfig(3, "removable", LunConfig.Backend.FILE, dir.resolve("removable.img"),
+                        small, 512, false, List.of(), 0, true));
+            }
             for (int i = 1; i <= nodes; i++) {
                 // Every node names the same LUN (the first one seeds the cluster's configuration) and
                 // keeps its own files in its own directory.
-                NodeConfig config = NodeConfig.builder()
+                NodeConfig.Builder builder = NodeConfig.builder();
+                luns.forEach(builder::lun);
+                NodeConfig config = builder
                         .nodeId(i).cluster(cluster).targetName(targetName)
                         .portal("127.0.0.1", basePort + i - 1)
                         .dataDir(dir.resolve("node-" + i))
-                        .lun(lun)
+                        .nop(Duration.ofSeconds(5), Duration.ofSeconds(nopTimeout))
                         .shutdownGrace(Duration.ofSeconds(2))
                         .build();
                 int id = i;
                 TandemNode node = TandemNode.start(config, line -> ServeCommand.event("node " + id + ": " + line));
                 running.add(node);
                 System.out.println("node " + i + ": " + node.url(0));
+                for (int extra = 1; extra < luns.size(); extra++) {
+                    System.out.println("node " + i + " lun " + extra + " (" + luns.get(extra).name() + "): " + node.url(extra));
+                }
             }
             System.out.println("target: " + targetName);
             System.out.println("ready");

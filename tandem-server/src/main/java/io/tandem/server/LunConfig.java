@@ -90,6 +90,12 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
                 removable, alua);
     }
 
+    /** The same LUN with another size (a resize). */
+    public LunConfig withSize(long bytes) {
+        return new LunConfig(number, name, backend, file, bytes, blockSize, readOnly, initiators, physicalBlockSize,
+                removable, alua);
+    }
+
     /** The same LUN with another ALUA mode. */
     public LunConfig withAlua(AluaMode mode) {
         return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize,

@@ -283,8 +283,8 @@ public final class TandemNode implements AutoCloseable {
         List<Member> members = updateGroups();
         Set<Integer> live = ClusterNodes.liveGroups(members);
         if (!live.equals(lastLiveGroups)) {
-            events.accept("cluster members: target port groups " + live + " live of "
-                    + scsiTarget.targetPortGroups().stream().map(TargetPortGroup::id).toList());
+            events.accept("cluster members: live target port groups " + live + " (known: "
+                    + scsiTarget.targetPortGroups().stream().map(TargetPortGroup::id).toList() + ")");
             lastLiveGroups = live;
         }
         if (coordinator.serving()) {
@@ -512,6 +512,53 @@ public final class TandemNode implements AutoCloseable {
         events.accept(changeInitiators(number, initiators));
     }
 
+    /**
+     * Grows a LUN (its file grows sparsely; shrinking is refused): every session that sees it gets
+     * CAPACITY DATA HAS CHANGED. In a cluster the change is published and every node grows its view
+     * of the shared file; this returns once this node has.
+     */
+    public synchronized void resizeLun(int number, long sizeBytes) throws IOException {
+        LunConfig lun = lun(number);
+        if (lun.backend() != LunConfig.Backend.FILE) {
+            throw new IllegalArgumentException("LUN " + number + " is not backed by a file: it cannot grow");
+        }
+        if (sizeBytes < lun.sizeBytes() || sizeBytes % lun.blockSize() != 0) {
+            throw new IllegalArgumentException("LUN " + number + " can grow to a multiple of " + lun.blockSize()
+                    + " bytes above " + lun.sizeBytes() + ", not " + sizeBytes);
+        }
+        if (config.cluster() != null) {
+            List<LunConfig> luns = new ArrayList<>(config.luns());
+            luns.set(luns.indexOf(lun), lun.withSize(sizeBytes));
+            events.accept(publish(config.withLuns(luns)));
+            if (scsiTarget.logicalUnit(number).blockCount() * lun.blockSize() < sizeBytes) {
+                throw new IOException("LUN " + number + " did not grow on this node; see its log");
+            }
+            return;
+        }
+        events.accept(grow(lun.withSize(sizeBytes)));
+    }
+
+    private String grow(LunConfig lun) throws IOException {
+        LunConfig old = lun(lun.number());
+        try {
+            scsiTarget.resizeLogicalUnit(lun.number(), lun.sizeBytes() / lun.blockSize())
+                    .get(PUBLISH_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("LUN " + lun.number() + " did not grow: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted growing LUN " + lun.number(), e);
+        }
+        if (scsiTarget.logicalUnit(lun.number()).blockCount() * lun.blockSize() < lun.sizeBytes()) {
+            throw new IOException("its device cannot grow (a memory LUN, or a block device too small)");
+        }
+        List<LunConfig> luns = new ArrayList<>(config.luns());
+        luns.set(luns.indexOf(old), lun);
+        config = config.withLuns(luns);
+        return "lun " + lun.number() + " (" + lun.name() + ") grown: " + old.sizeBytes() / (1 << 20) + " -> "
+                + lun.sizeBytes() / (1 << 20) + " MiB";
+    }
+
     private String changeAlua(int number, AluaMode mode) {
         LunConfig lun = lun(number);
         LunConfig changed = lun.withAlua(mode);
@@ -591,6 +638,9 @@ public final class TandemNode implements AutoCloseable {
             LunConfig old = have.get(lun.number());
             if (old == null) {
                 tryChange(report, "adding lun " + lun.number(), () -> add(lun));
+            } else if (!old.sameDeviceAs(lun) && old.sameDeviceAs(lun.withSize(old.sizeBytes()))
+                    && lun.sizeBytes() > old.sizeBytes() && lun.backend() == LunConfig.Backend.FILE) {
+                tryChange(report, "growing lun " + lun.number(), () -> grow(lun));
             } else if (!old.sameDeviceAs(lun)) {
                 report.accept("lun " + lun.number() + " (" + old.name() + ") changed its device settings: remove it and "
                         + "add it again (or restart) to apply; ignored");

@@ -141,6 +141,11 @@ public final class HoldingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public CompletableFuture<Void> resize(long blocks) {
+        return inner.resize(blocks);
+    }
+
+    @Override
     public CompletableFuture<Void> flush() {
         return inner.flush();
     }

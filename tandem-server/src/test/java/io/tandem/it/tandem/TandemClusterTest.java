@@ -540,6 +540,24 @@ class TandemClusterTest {
     }
 
     // ------------------------------------------------------------------ configuration
+    @Test
+    void aLunGrownThroughOneNodeGrowsOnEveryNodeWithItsUnitAttention() throws Exception {
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:grow-b", 2);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:grow-c", 3);
+        long newBlocks = (32L << 20) / BLOCK;
+        nodes.get(1).resizeLun(LUN, 32L << 20);
+        await(() -> nodes.get(2).scsiTarget().logicalUnit(LUN).blockCount() == newBlocks
+                && nodes.get(3).scsiTarget().logicalUnit(LUN).blockCount() == newBlocks, "every node grew the LU");
+        for (IscsiSession s : List.of(s2, s3)) {
+            assertThat(drainUnitAttentions(s)).as("CAPACITY DATA HAS CHANGED").containsExactly(0x062A09);
+            assertThat(s.device(LUN).readCapacity16().blocks()).isEqualTo(newBlocks);
+        }
+        long lba = newBlocks - 1; // past the old end
+        assertThat(write(s3, lba, Patterns.blocks(lba, 1, BLOCK, 5)).isGood()).isTrue();
+        assertThat(read(s2, lba, 1)).as("written through node 3, read through node 2").isEqualTo(Patterns.blocks(lba, 1, BLOCK, 5));
+        assertThat(Files.size(dir.resolve("lun0.img"))).as("the shared file grew once").isEqualTo(32L << 20);
+    }
+
 
     @Test
     void aLunAddedThroughOneNodeAppearsOnEveryNodeWithItsUnitAttention() throws Exception {
