@@ -1,5 +1,6 @@
 package io.tandem.it.tandem;
 
+import io.tandem.it.support.TandemProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tandem.it.initiator.IscsiSession;
@@ -8,22 +9,15 @@ import io.tandem.it.initiator.ScsiDevice;
 import io.tandem.it.initiator.ScsiRequest;
 import io.tandem.it.initiator.ScsiResult;
 import io.tandem.it.initiator.Sense;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,62 +37,9 @@ class TandemCompareAndWriteAcrossProcessesTest {
     @TempDir
     Path dir;
 
-    /** A Tandem server in its own JVM, started from this test's classpath. */
-    private static final class ServerProcess implements AutoCloseable {
-        final Process process;
-        final InetSocketAddress portal;
-
-        ServerProcess(Path data, Path config) throws Exception {
-            String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    "io.tandem.server.Main", "serve", "--data", data.toString(), "--portal", "127.0.0.1:0",
-                    "--target-name", TARGET, "--config", config.toString());
-            process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-            Thread.ofVirtual().start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            });
-            Pattern listening = Pattern.compile("listening on ([0-9.]+):(\\d+)");
-            InetSocketAddress found = null;
-            StringBuilder output = new StringBuilder();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline) {
-                String line = lines.poll(1, TimeUnit.SECONDS);
-                if (line == null) {
-                    if (!process.isAlive()) {
-                        break;
-                    }
-                    continue;
-                }
-                output.append(line).append('\n');
-                Matcher m = listening.matcher(line);
-                if (m.find()) {
-                    found = new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
-                }
-                if (line.equals("ready")) {
-                    break;
-                }
-            }
-            if (found == null) {
-                process.destroyForcibly();
-                throw new AssertionError("server did not start:\n" + output);
-            }
-            portal = found;
-        }
-
-        @Override
-        public void close() throws Exception {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        }
+    /** This test's server in its own JVM. */
+    private static TandemProcess server(Path data, Path config) throws Exception {
+        return TandemProcess.serve("--data", data.toString(), "--target-name", TARGET, "--config", config.toString());
     }
 
     private static byte[] caw(long lba) {
@@ -142,10 +83,10 @@ class TandemCompareAndWriteAcrossProcessesTest {
         Path lun = dir.resolve("shared.img");
         Path config = dir.resolve("luns.yaml");
         Files.writeString(config, "luns:\n  - { number: 0, name: shared, file: " + lun + ", size: 16M }\n");
-        try (ServerProcess a = new ServerProcess(Files.createDirectories(dir.resolve("a")), config);
-             ServerProcess b = new ServerProcess(Files.createDirectories(dir.resolve("b")), config);
-             IscsiSession sa = IscsiSession.login(a.portal, LoginOptions.normal(TARGET).initiatorName("iqn.2025-01.io.tandem.it:path-a"));
-             IscsiSession sb = IscsiSession.login(b.portal, LoginOptions.normal(TARGET).initiatorName("iqn.2025-01.io.tandem.it:path-b"))) {
+        try (TandemProcess a = server(Files.createDirectories(dir.resolve("a")), config);
+             TandemProcess b = server(Files.createDirectories(dir.resolve("b")), config);
+             IscsiSession sa = IscsiSession.login(a.portal(), LoginOptions.normal(TARGET).initiatorName("iqn.2025-01.io.tandem.it:path-a"));
+             IscsiSession sb = IscsiSession.login(b.portal(), LoginOptions.normal(TARGET).initiatorName("iqn.2025-01.io.tandem.it:path-b"))) {
             ScsiDevice da = sa.device(0);
             ScsiDevice db = sb.device(0);
             for (ScsiDevice d : List.of(da, db)) {

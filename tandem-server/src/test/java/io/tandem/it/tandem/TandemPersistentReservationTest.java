@@ -1,5 +1,6 @@
 package io.tandem.it.tandem;
 
+import io.tandem.it.support.TandemProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tandem.it.initiator.IscsiSession;
@@ -9,22 +10,14 @@ import io.tandem.it.initiator.ScsiResult;
 import io.tandem.it.initiator.Sense;
 import io.tandem.server.NodeConfig;
 import io.tandem.server.TandemNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -146,69 +139,9 @@ class TandemPersistentReservationTest {
 
     // ------------------------------------------------------------------ APTPL across kill -9
 
-    /** A Tandem server in its own JVM, started from this test's classpath. */
-    private static final class ServerProcess implements AutoCloseable {
-        final Process process;
-        final InetSocketAddress portal;
-
-        ServerProcess(Path data) throws Exception {
-            String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    "io.tandem.server.Main", "serve", "--data", data.toString(), "--portal", "127.0.0.1:0",
-                    "--target-name", TARGET, "--lun-size", "16M");
-            process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-            Thread.ofVirtual().start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // the process was killed
-                }
-            });
-            Pattern listening = Pattern.compile("listening on ([0-9.]+):(\\d+)");
-            InetSocketAddress found = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            StringBuilder output = new StringBuilder();
-            while (System.nanoTime() < deadline) {
-                String line = lines.poll(1, TimeUnit.SECONDS);
-                if (line == null) {
-                    if (!process.isAlive()) {
-                        break;
-                    }
-                    continue;
-                }
-                output.append(line).append('\n');
-                Matcher m = listening.matcher(line);
-                if (m.find()) {
-                    found = new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
-                }
-                if (line.equals("ready")) {
-                    break;
-                }
-            }
-            if (found == null) {
-                process.destroyForcibly();
-                throw new AssertionError("server did not start:\n" + output);
-            }
-            portal = found;
-        }
-
-        /** SIGKILL: no shutdown hook, no flush, nothing but what is already on disk survives. */
-        void kill9() throws InterruptedException {
-            process.destroyForcibly();
-            assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).isEqualTo(137);
-        }
-
-        @Override
-        public void close() throws Exception {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
+    /** This test's server in its own JVM. */
+    private static TandemProcess server(Path data) throws Exception {
+        return TandemProcess.serve("--data", data.toString(), "--target-name", TARGET, "--lun-size", "16M");
     }
 
     @Test
@@ -217,9 +150,9 @@ class TandemPersistentReservationTest {
         Path data = Files.createDirectories(dir.resolve("data"));
         ScsiDevice.ReservationKeys keysBefore;
         ScsiDevice.ReservationStatus reservationBefore;
-        try (ServerProcess server = new ServerProcess(data);
-             IscsiSession s1 = IscsiSession.login(server.portal, node("iqn.1991-05.com.microsoft:node1", 1));
-             IscsiSession s2 = IscsiSession.login(server.portal, node("iqn.1991-05.com.microsoft:node2", 2))) {
+        try (TandemProcess server = server(data);
+             IscsiSession s1 = IscsiSession.login(server.portal(), node("iqn.1991-05.com.microsoft:node1", 1));
+             IscsiSession s2 = IscsiSession.login(server.portal(), node("iqn.1991-05.com.microsoft:node2", 2))) {
             ScsiDevice node1 = s1.device(0);
             ScsiDevice node2 = s2.device(0);
             drainUnitAttentions(node1);
@@ -233,9 +166,9 @@ class TandemPersistentReservationTest {
             server.kill9();
         }
 
-        try (ServerProcess server = new ServerProcess(data);
-             IscsiSession s1 = IscsiSession.login(server.portal, node("iqn.1991-05.com.microsoft:node1", 1));
-             IscsiSession s3 = IscsiSession.login(server.portal, node("iqn.1991-05.com.microsoft:outsider", 3))) {
+        try (TandemProcess server = server(data);
+             IscsiSession s1 = IscsiSession.login(server.portal(), node("iqn.1991-05.com.microsoft:node1", 1));
+             IscsiSession s3 = IscsiSession.login(server.portal(), node("iqn.1991-05.com.microsoft:outsider", 3))) {
             ScsiDevice node1 = s1.device(0);
             ScsiDevice outsider = s3.device(0);
             drainUnitAttentions(node1);
