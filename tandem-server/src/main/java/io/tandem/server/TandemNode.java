@@ -8,6 +8,7 @@ import io.tandem.cluster.CoordinatorException;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.Member;
 import io.tandem.cluster.MembershipListener;
+import io.tandem.cluster.ServingListener;
 import io.tandem.iscsi.IscsiServer;
 import io.tandem.iscsi.IscsiTargetConfig;
 import io.tandem.scsi.LunAcl;
@@ -80,6 +81,7 @@ public final class TandemNode implements AutoCloseable {
     /** The live groups last reported (cluster events thread only). */
     private Set<Integer> lastLiveGroups = Set.of();
     private ConfigStore.ConfigListener configListener;
+    private ServingListener servingListener;
 
     private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi,
                        Consumer<String> events, Function<BlockDevice, BlockDevice> deviceDecorator,
@@ -240,6 +242,13 @@ public final class TandemNode implements AutoCloseable {
         if (c.cluster() != null) {
             membershipListener = members -> clusterEvents.execute(this::membershipChanged);
             coordinator.addMembershipListener(membershipListener);
+            // Back in the cluster after a suspension: judge the membership afresh (a fenced node judged nobody).
+            servingListener = serving -> {
+                if (serving) {
+                    clusterEvents.execute(this::membershipChanged);
+                }
+            };
+            coordinator.addServingListener(servingListener);
             configListener = (key, entry) -> clusterEvents.execute(() -> configChanged(key, entry));
             coordinator.config().addListener(configListener);
             iscsi.advertise(() -> ClusterNodes.portals(coordinator.members(), iscsi.ownPortals(), group));
@@ -739,6 +748,7 @@ public final class TandemNode implements AutoCloseable {
         closed = true;
         if (clusterEvents != null) {
             coordinator.removeMembershipListener(membershipListener);
+            coordinator.removeServingListener(servingListener);
             coordinator.config().removeListener(configListener);
             clusterEvents.shutdown();
         }
