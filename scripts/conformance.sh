@@ -25,7 +25,9 @@
 #   --url-removable URL  its LU with a removable medium, for [removable] suites
 #   --multipath      run every suite with a second path (a second session to the same
 #                    target unless --url2 is given), which enables the MultipathIO tests
-#   --url2 URL       the second path's URL (implies --multipath)
+#   --url2 URL       the second path's URL (e.g. another node of a cluster): the [multipath]
+#                    runs of a suites file use it; with suites named on the command line it
+#                    implies --multipath
 #   --initiator IQN  first initiator name  (iscsi-test-cu -i)
 #   --initiator2 IQN second initiator name (iscsi-test-cu -I), used by tests that open a
 #                    second I_T nexus (reservations, multipath)
@@ -84,7 +86,7 @@ while [[ $# -gt 0 ]]; do
         --suites-file) suites_file=$2; shift 2 ;;
         --target) kind=$2; shift 2 ;;
         --url) url=$2; shift 2 ;;
-        --url2) url2=$2; multipath=1; shift 2 ;;
+        --url2) url2=$2; shift 2 ;;
         --url-readonly) url_readonly=$2; shift 2 ;;
         --url-4k-physical) url_4k=$2; shift 2 ;;
         --url-removable) url_removable=$2; shift 2 ;;
@@ -102,6 +104,12 @@ while [[ $# -gt 0 ]]; do
         *) suites+=("$1"); shift ;;
     esac
 done
+
+# A second URL makes every suite named on the command line a two-path run; a suites file's
+# tags decide which of its runs take the second path.
+if [[ -n "$url2" && -z "$suites_file" && ${#suites[@]} -gt 0 ]]; then
+    multipath=1
+fi
 
 require_cmd iscsi-test-cu libiscsi-bin
 

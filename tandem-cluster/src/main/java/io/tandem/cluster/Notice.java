@@ -29,7 +29,29 @@ public record Notice(Kind kind, List<NexusId> nexuses) {
          * Abort every task of these nexuses (except the task that made the change), with the task
          * aborted status semantics (TAS) of the node's Control mode page, before acknowledging.
          */
-        ABORT_TASKS
+        ABORT_TASKS,
+        /**
+         * CLEAR TASK SET: abort every task of the LU on every node (TAS semantics towards the
+         * issuer); with TAS clear, the other nexuses that lost tasks hear COMMANDS CLEARED BY
+         * ANOTHER INITIATOR. {@link #nexuses()} is empty: it concerns every nexus.
+         */
+        CLEAR_TASK_SET,
+        /**
+         * LOGICAL UNIT RESET: abort every task of the LU, return the node's per-LU settings to
+         * their defaults, and establish BUS DEVICE RESET FUNCTION OCCURRED for every nexus, the
+         * issuer's included. {@link #nexuses()} is empty: it concerns every nexus.
+         */
+        LOGICAL_UNIT_RESET,
+        /** TARGET WARM RESET's share for one LU: as {@link #LOGICAL_UNIT_RESET}, reported as a reset (29/00). */
+        TARGET_WARM_RESET,
+        /** TARGET COLD RESET's share for one LU: as {@link #LOGICAL_UNIT_RESET}, reported as power on (29/01). */
+        TARGET_COLD_RESET
+    }
+
+    /** Whether this notice concerns every nexus of the LU rather than the ones it lists. */
+    public boolean concernsEveryNexus() {
+        return kind == Kind.CLEAR_TASK_SET || kind == Kind.LOGICAL_UNIT_RESET || kind == Kind.TARGET_WARM_RESET
+                || kind == Kind.TARGET_COLD_RESET;
     }
 
     public Notice {

@@ -754,7 +754,8 @@ final class IscsiConnection implements TransportPort {
                 TextExchange.Reply reply = textExchange.onRequest(request, cont, ttt,
                         params.initiatorMaxRecvDataSegmentLength(),
                         session.discovery ? null : config.targetName(), config.targetName(),
-                        config.admits(params.initiatorName()), config.portalGroupTag(), server.portals(), (InetSocketAddress) channel.getLocalAddress());
+                        config.admits(params.initiatorName()), config.portalGroupTag(), server.advertisedPortals(),
+                        (InetSocketAddress) channel.getLocalAddress());
                 params = textExchange.parameters();
                 sendTextResponse(itt, lun, immediate, reply, header);
             } catch (IOException e) {

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,6 +37,8 @@ public final class IscsiServer implements AutoCloseable {
     private final Map<IscsiSession.SessionKey, IscsiSession> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger nextTsih = new AtomicInteger(1);
     private final Consumer<String> events;
+    /** What SendTargets lists; by default this server's own bound portals. */
+    private volatile Supplier<List<AdvertisedPortal>> advertised = this::ownPortals;
     private volatile boolean closing;
 
     /** @param events receives one line per login/logout, for the operator's log */
@@ -69,6 +72,28 @@ public final class IscsiServer implements AutoCloseable {
     /** The addresses actually bound (with the real port where 0 was asked for). */
     public List<InetSocketAddress> portals() {
         return List.copyOf(boundPortals);
+    }
+
+    /** This server's bound portals with its portal group tag. */
+    public List<AdvertisedPortal> ownPortals() {
+        List<AdvertisedPortal> own = new ArrayList<>();
+        for (InetSocketAddress p : boundPortals) {
+            own.add(new AdvertisedPortal(p.getAddress().getHostAddress(), p.getPort(), config.portalGroupTag()));
+        }
+        return own;
+    }
+
+    /**
+     * Makes SendTargets list what {@code portals} supplies at the time of each request (a cluster:
+     * every live node's portals, each with its node's portal group tag). Read per request, never
+     * cached, so a node joining or leaving shows in the next discovery.
+     */
+    public void advertise(Supplier<List<AdvertisedPortal>> portals) {
+        this.advertised = java.util.Objects.requireNonNull(portals);
+    }
+
+    List<AdvertisedPortal> advertisedPortals() {
+        return advertised.get();
     }
 
     public IscsiTargetConfig config() {

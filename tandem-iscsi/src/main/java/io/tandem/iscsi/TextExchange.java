@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * Text requests in the full feature phase (RFC 7143 §11.10): key negotiation through
- * {@link TextNegotiation}, SendTargets answered from the server's portals, and the continuation of
+ * {@link TextNegotiation}, SendTargets answered from the portals the server advertises (in a cluster,
+ * every live node's), and the continuation of
  * a reply too long for one PDU (the initiator fetches the rest with empty requests carrying our
  * Target Transfer Tag).
  */
@@ -39,7 +40,7 @@ final class TextExchange {
 
     synchronized Reply onRequest(byte[] request, boolean continued, int ttt, int maxSegment,
                                  String sessionTarget, String targetName, boolean initiatorAdmitted, int portalGroupTag,
-                                 List<InetSocketAddress> portals, InetSocketAddress local) {
+                                 List<AdvertisedPortal> portals, InetSocketAddress local) {
         if (pending == null || ttt != CONTINUATION_TAG) {
             TextStep step = negotiation.onTextRequest(continued, request);
             if (step.error() != null) {
@@ -54,10 +55,14 @@ final class TextExchange {
             // A target the initiator may not log in to is not advertised to it either.
             if (step.sendTargets() != null && initiatorAdmitted && visible(step.sendTargets(), sessionTarget, targetName)) {
                 List<String> addresses = new ArrayList<>();
-                for (InetSocketAddress portal : portals) {
-                    InetSocketAddress shown = portal.getAddress().isAnyLocalAddress()
-                            ? new InetSocketAddress(local.getAddress(), portal.getPort()) : portal;
-                    addresses.add(SendTargets.address(shown.getAddress().getHostAddress(), shown.getPort(), portalGroupTag));
+                for (AdvertisedPortal portal : portals) {
+                    if (!portal.wildcard()) {
+                        addresses.add(SendTargets.address(portal.host(), portal.port(), portal.portalGroupTag()));
+                    } else if (portal.portalGroupTag() == portalGroupTag) {
+                        // Our own wildcard listener: the address this connection reached is one that works.
+                        addresses.add(SendTargets.address(local.getAddress().getHostAddress(), portal.port(),
+                                portal.portalGroupTag()));
+                    } // another node's wildcard says nothing an initiator could use
                 }
                 out.writeBytes(SendTargets.encode(List.of(new SendTargetsEntry(targetName, addresses))));
             }

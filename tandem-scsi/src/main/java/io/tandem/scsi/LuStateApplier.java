@@ -24,14 +24,22 @@ import java.util.function.Supplier;
  * then queues the unit attentions for this node's nexuses. The returned stage completes after
  * the aborted tasks' backend work has ended: that is this node's "applied".
  *
- * <p>The nexus and task that made the change are never aborted nor told about it.
+ * <p>The nexus and task that made the change are never aborted nor told about it. A version that
+ * arrives after a gap (the node missed versions while it was cut off) is first caught up with, see
+ * {@link #catchUp}.
  */
 final class LuStateApplier implements LuStateWatcher {
 
-    /** Aborts the given tasks of an LU as a task management function would, on behalf of {@code issuer}. */
+    private static final System.Logger LOG = System.getLogger(LuStateApplier.class.getName());
+
+    /**
+     * Aborts the given tasks of an LU as a task management function would, on behalf of
+     * {@code issuer} (a nexus of any node, or null); with TAS clear, {@code othersUnitAttention}
+     * (if not null) goes to the other nexuses that lost tasks.
+     */
     @FunctionalInterface
     interface Aborter {
-        CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, NexusId issuer);
+        CompletableFuture<Void> abort(LogicalUnit lu, List<Command> victims, NexusId issuer, SenseReason othersUnitAttention);
     }
 
     private final LogicalUnit lu;
@@ -48,19 +56,98 @@ final class LuStateApplier implements LuStateWatcher {
     public CompletionStage<Void> apply(LuState previous, LuState next) {
         lu.state(next);
         AccessStateChanges.applied(lu, previous, next, nexuses.get());
-        Transition t = next.transition();
+        CompletableFuture<Void> grown = grow(previous, next);
+        if (next.version() > previous.version() + 1) {
+            return grown.thenCompose(v -> catchUp(previous, next)).thenCompose(v -> carryOut(next.transition()));
+        }
+        return grown.thenCompose(v -> carryOut(next.transition()));
+    }
+
+    /**
+     * A resize: this node's device grows to the recorded capacity (the first node to get there
+     * grows the shared file, the others find it grown), then every nexus that sees the LU here gets
+     * CAPACITY DATA HAS CHANGED. A device that cannot grow keeps its size and the failure is logged
+     * (READ CAPACITY through this node then reports the old size).
+     */
+    private CompletableFuture<Void> grow(LuState previous, LuState next) {
+        if (next.capacityBlocks() == previous.capacityBlocks() || next.capacityBlocks() == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> resized = next.capacityBlocks() > lu.blockCount()
+                ? lu.device().resize(next.capacityBlocks()) : CompletableFuture.completedFuture(null);
+        return resized.handle((v, error) -> {
+            if (error != null) {
+                LOG.log(System.Logger.Level.ERROR, lu + " could not grow to " + next.capacityBlocks() + " blocks: " + error);
+                return null;
+            }
+            for (Nexus nexus : nexuses.get()) {
+                if (lu.visibleTo(nexus)) {
+                    lu.unitAttentions(nexus).establish(SenseReason.UA_CAPACITY_DATA_CHANGED);
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * This node missed versions (its coordinator session expired and the cluster went on without it;
+     * it was fenced meanwhile), so the notices of those versions never reached it: whom a PREEMPT
+     * AND ABORT aborted, who was told what. It makes up for them conservatively before it serves
+     * again. Every task of the LU here is aborted (none may still write once the fence lifts: its
+     * precheck decided on a record that no longer holds), with TAS semantics and, with TAS clear,
+     * COMMANDS CLEARED BY DEVICE SERVER; then the unit attentions the difference between the two
+     * records implies are established for this node's nexuses: a reset if the reset epoch moved,
+     * REGISTRATIONS PREEMPTED for a nexus no longer registered, RESERVATIONS RELEASED or PREEMPTED
+     * for a registrant whose reservation changed. (ALUA and capacity changes are always derived
+     * from the two records.)
+     */
+    private CompletableFuture<Void> catchUp(LuState previous, LuState next) {
+        return aborter.abort(lu, lu.taskSet().select(c -> true), null, SenseReason.UA_COMMANDS_CLEARED_BY_DEVICE_SERVER)
+                .thenRun(() -> {
+                    if (next.resetEpoch() != previous.resetEpoch()) {
+                        reset(SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+                    }
+                    boolean reservationChanged = !java.util.Objects.equals(previous.reservation(), next.reservation());
+                    for (Nexus nexus : nexuses.get()) {
+                        if (!lu.visibleTo(nexus)) {
+                            continue;
+                        }
+                        boolean registered = NexusIds.registrationOf(next, nexus) != null;
+                        if (NexusIds.registrationOf(previous, nexus) != null && !registered) {
+                            lu.unitAttentions(nexus).establish(SenseReason.UA_REGISTRATIONS_PREEMPTED);
+                        }
+                        if (reservationChanged && registered) {
+                            lu.unitAttentions(nexus).establish(next.reservation() == null
+                                    ? SenseReason.UA_RESERVATIONS_RELEASED : SenseReason.UA_RESERVATIONS_PREEMPTED);
+                        }
+                    }
+                });
+    }
+
+    /** Carries out what one version's transition asks of this node: aborts, then unit attentions. */
+    private CompletableFuture<Void> carryOut(Transition t) {
         if (t.notices().isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         List<CompletableFuture<Void>> aborts = new ArrayList<>();
         for (Notice n : t.notices()) {
-            if (n.kind() == Notice.Kind.ABORT_TASKS) {
-                List<Command> victims = lu.taskSet().select(c -> coveredByAny(n.nexuses(), c.nexus()) && !isIssuingTask(t, c));
-                aborts.add(aborter.abort(lu, victims, t.issuer()));
+            switch (n.kind()) {
+                case ABORT_TASKS -> aborts.add(aborter.abort(lu,
+                        lu.taskSet().select(c -> coveredByAny(n.nexuses(), c.nexus()) && !isIssuingTask(t, c)), t.issuer(), null));
+                // TST=000b: one task set per LU across the cluster, so its share on every node goes.
+                case CLEAR_TASK_SET -> aborts.add(aborter.abort(lu, lu.taskSet().select(c -> !isIssuingTask(t, c)),
+                        t.issuer(), SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
+                case LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> aborts.add(
+                        aborter.abort(lu, lu.taskSet().select(c -> !isIssuingTask(t, c)), t.issuer(), null));
+                default -> { }
             }
         }
         return CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new)).thenRun(() -> {
             for (Notice n : t.notices()) {
+                if (resetReason(n.kind()) != null) {
+                    reset(resetReason(n.kind()));
+                    continue;
+                }
                 SenseReason ua = unitAttention(n.kind());
                 if (ua == null) {
                     continue;
@@ -74,6 +161,34 @@ final class LuStateApplier implements LuStateWatcher {
         });
     }
 
+    /**
+     * This node's share of a reset (SAM-5 6.3.3), after its tasks are gone: the per-LU settings
+     * this node keeps (mode parameters, none saved; a removable LU's medium removal preventions)
+     * return to their defaults, and every nexus
+     * that sees the LU here, the issuer's included, gets the reset's unit attention. The SPC-2
+     * reservation went in the same record change.
+     */
+    private void reset(SenseReason ua) {
+        lu.resetModeParameters();
+        if (lu.medium() != null) {
+            lu.medium().reset(); // SBC-4: a reset ends every medium removal prevention
+        }
+        for (Nexus n : nexuses.get()) {
+            if (lu.visibleTo(n)) {
+                lu.unitAttentions(n).establish(ua);
+            }
+        }
+    }
+
+    private static SenseReason resetReason(Notice.Kind kind) {
+        return switch (kind) {
+            case LOGICAL_UNIT_RESET -> SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED;
+            case TARGET_WARM_RESET -> SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET;
+            case TARGET_COLD_RESET -> SenseReason.UA_POWER_ON_OCCURRED;
+            default -> null;
+        };
+    }
+
     private static SenseReason unitAttention(Notice.Kind kind) {
         return switch (kind) {
             case REGISTRATIONS_PREEMPTED -> SenseReason.UA_REGISTRATIONS_PREEMPTED;
@@ -81,7 +196,7 @@ final class LuStateApplier implements LuStateWatcher {
             case RESERVATIONS_RELEASED -> SenseReason.UA_RESERVATIONS_RELEASED;
             case ASYMMETRIC_ACCESS_STATE_CHANGED -> SenseReason.UA_ASYMMETRIC_ACCESS_STATE_CHANGED;
             case CAPACITY_DATA_CHANGED -> SenseReason.UA_CAPACITY_DATA_CHANGED;
-            case ABORT_TASKS -> null;
+            case ABORT_TASKS, CLEAR_TASK_SET, LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> null;
         };
     }
 

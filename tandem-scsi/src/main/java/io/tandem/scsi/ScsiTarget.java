@@ -4,6 +4,7 @@ import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
 import io.tandem.scsi.alua.AccessStateChanges;
+import io.tandem.scsi.alua.AluaMode;
 import io.tandem.scsi.core.AluaState;
 import io.tandem.scsi.core.BlockAddressing;
 import io.tandem.scsi.core.BufferPool;
@@ -79,6 +80,10 @@ public final class ScsiTarget implements AutoCloseable {
     /** The cluster's ALUA target port groups (one per node); by default this node's single port. */
     private volatile List<TargetPortGroup> portGroups = List.of(new TargetPortGroup(1, List.of(1)));
     private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
+    /** Target port groups whose node is a live member, or null before the first {@link #membership}. */
+    private volatile Set<Integer> liveGroups;
+    /** Set while this node must not execute commands (its cluster session is in doubt): see {@link #fence}. */
+    private volatile boolean fenced;
     private final CommandSet table = CommandTable.TABLE;
     private final Context context = new Context();
     /** Up to 256 MiB of idle bulk buffers are kept for reuse. */
@@ -86,7 +91,7 @@ public final class ScsiTarget implements AutoCloseable {
     private final Object liveLock = new Object();
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
-    private final TaskManager taskManager = new TaskManager(this::logicalUnits, () -> nexuses, this::lookup, this::leave);
+    private final TaskManager taskManager = new TaskManager(this::logicalUnits, this::lookup, this::leave);
 
     public ScsiTarget(String targetName, List<LunSpec> luns) {
         this(targetName, luns, LuIdentity.DEFAULT_COMPANY_ID);
@@ -153,9 +158,17 @@ public final class ScsiTarget implements AutoCloseable {
      */
     private void attachState(LogicalUnit lu) {
         LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
-                (unit, victims, issuer) -> taskManager.abort(unit, victims,
-                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), null)));
+                (unit, victims, issuer, othersUnitAttention) -> taskManager.abort(unit, victims,
+                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), othersUnitAttention)));
         lu.bindState(coordinator, initial);
+        if (initial.capacityBlocks() > lu.blockCount()) {
+            // The cluster grew the LU while this node was away: catch up before serving it.
+            lu.device().resize(initial.capacityBlocks()).exceptionally(e -> {
+                LOG.log(System.Logger.Level.ERROR, lu + " could not grow to the cluster's " + initial.capacityBlocks()
+                        + " blocks: " + e);
+                return null;
+            });
+        }
         lu.reservations(new ReservationGate(lu));
     }
 
@@ -348,9 +361,12 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    /** The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag. */
-    private static void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
-        AluaState state = lu.accessState(nexus.targetPort().targetPortGroup());
+    /**
+     * The LU's access state through the nexus' target port group decides, by the row's ALUA_* flag.
+     * A fenced node is Transitioning on every LU, whatever the record says.
+     */
+    private void checkAccessState(LogicalUnit lu, Nexus nexus, CommandDescriptor d) {
+        AluaState state = fenced() ? AluaState.TRANSITIONING : lu.accessState(nexus.targetPort().targetPortGroup());
         if (!state.admits(d)) {
             throw ScsiException.of(state.refusal());
         }
@@ -528,6 +544,71 @@ public final class ScsiTarget implements AutoCloseable {
         return portGroups;
     }
 
+    /**
+     * Self-fencing (the cluster's lease): while fenced, this node starts no command on any LU. The
+     * precheck treats every LU as ALUA Transitioning through this node's target port group (NOT
+     * READY, 04/0A, which multipath initiators retry on another path; INQUIRY, REPORT LUNS,
+     * REQUEST SENSE and REPORT TARGET PORT GROUPS still answer, the last showing this node's group
+     * Transitioning), and commands already admitted start no backend operation they have not
+     * committed to. The cluster layer raises it the moment its coordinator session is in doubt,
+     * strictly before the session can expire and other nodes stop waiting for this one, and lowers
+     * it once the session is back and the records are reloaded. The I/O path only reads the flag.
+     *
+     * <p>The coordinator's own {@link Coordinator#serving()} fences the node too, with no delay (it
+     * is read on every check); this switch adds an administrative fence on top (draining a node).
+     */
+    public void fence(boolean fenced) {
+        this.fenced = fenced;
+    }
+
+    /** Whether this node refuses commands now: fenced by {@link #fence}, or its coordinator is not serving. */
+    public boolean fenced() {
+        return fenced || !coordinator.serving();
+    }
+
+    /**
+     * The cluster's membership as target port groups: {@code liveGroups} are the groups whose node
+     * is a live member now (the known ones are {@link #targetPortGroups()}). Every LU's access states
+     * are brought in line with it by its {@link io.tandem.scsi.alua.AluaMode} (a group whose node is
+     * gone reads Unavailable; an owner that left is replaced in active/standby mode), each as an
+     * implicit transition through the coordinator. Remembered for LUs added or re-moded later. The
+     * future completes when every LU's change (if any) has been applied by every live node.
+     */
+    public CompletableFuture<Void> membership(Set<Integer> liveGroups) {
+        this.liveGroups = Set.copyOf(liveGroups);
+        List<CompletableFuture<?>> changes = new ArrayList<>();
+        for (LogicalUnit lu : inventory.units()) {
+            changes.add(reconcile(lu));
+        }
+        return CompletableFuture.allOf(changes.toArray(CompletableFuture[]::new));
+    }
+
+    /** Changes how an LU's paths share the work (configuration) and reconciles its access states. */
+    public CompletableFuture<Void> changeAluaMode(int number, AluaMode mode) {
+        LogicalUnit lu = existing(number);
+        lu.aluaMode(mode);
+        return reconcile(lu);
+    }
+
+    private CompletableFuture<Void> reconcile(LogicalUnit lu) {
+        Set<Integer> live = liveGroups;
+        if (live == null) {
+            return CompletableFuture.completedFuture(null); // no membership known yet
+        }
+        List<Integer> known = portGroups.stream().map(TargetPortGroup::id).toList();
+        var before = lu.state().sortedPortGroupStates();
+        return AccessStateChanges.reconcile(lu, known, live).handle((applied, error) -> {
+            if (error != null) {
+                LOG.log(System.Logger.Level.WARNING, "access states of " + lu + " not reconciled: " + error);
+            } else if (!applied.sortedPortGroupStates().equals(before)) {
+                LOG.log(System.Logger.Level.INFO, lu + ": live target port groups " + live + " of " + known
+                        + ": access states " + before + " -> " + applied.sortedPortGroupStates()
+                        + (applied.aluaOwnerGroup() != 0 ? ", owner " + applied.aluaOwnerGroup() : ""));
+            }
+            return null;
+        });
+    }
+
     /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
     public void implicitTransitionSeconds(int seconds) {
         if (seconds < 0 || seconds > 255) {
@@ -558,16 +639,23 @@ public final class ScsiTarget implements AutoCloseable {
      * @throws IllegalArgumentException if the LUN number is taken
      */
     public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl) {
+        return addLogicalUnit(spec, acl, AluaMode.ACTIVE_ACTIVE);
+    }
+
+    /** As {@link #addLogicalUnit(LunSpec, LunAcl)}, with the LU's ALUA mode. */
+    public LogicalUnit addLogicalUnit(LunSpec spec, LunAcl acl, AluaMode mode) {
         synchronized (inventoryLock) {
             if (inventory.byNumber().containsKey(spec.number())) {
                 throw new IllegalArgumentException("LUN " + spec.number() + " already exists");
             }
             LogicalUnit lu = new LogicalUnit(targetName, spec, ieeeCompanyId);
             lu.acl(acl);
+            lu.aluaMode(mode);
             attachState(lu);
             Map<Nexus, Set<Integer>> before = visibility();
             inventory = inventory.with(lu);
             announceInventoryChange(before);
+            reconcile(lu); // its access states follow the membership like every other LU's
             return lu;
         }
     }
@@ -616,13 +704,30 @@ public final class ScsiTarget implements AutoCloseable {
                 .completeOnTimeout(null, REMOVAL_DRAIN_SECONDS, TimeUnit.SECONDS)
                 .thenCompose(v -> taskManager.abort(lu, lu.taskSet().select(c -> true), (Nexus) null, null))
                 .thenCompose(v -> lu.device().flush())
-                .handle((v, error) -> {
+                // Closed on a thread of its own: the flush completes on one of the device's threads,
+                // and a device's close waits for its threads to finish.
+                .handleAsync((v, error) -> {
                     if (error != null) {
                         LOG.log(System.Logger.Level.WARNING, "flushing removed " + lu + " failed: " + error.getMessage());
                     }
                     lu.device().close();
                     return null;
-                });
+                }, task -> Thread.ofVirtual().name("close-" + lu.name()).start(task));
+    }
+
+    /**
+     * Grows a LU to {@code blocks} blocks on every node: one change of its record, which every
+     * node applies by growing its device (the shared file grows once) and establishing CAPACITY
+     * DATA HAS CHANGED for its nexuses. Asking for the size it has changes nothing.
+     *
+     * @throws IllegalArgumentException if there is no such LUN or {@code blocks} is smaller
+     */
+    public CompletableFuture<LuState> resizeLogicalUnit(int number, long blocks) {
+        LogicalUnit lu = existing(number);
+        if (blocks < lu.blockCount()) {
+            throw new IllegalArgumentException(lu + " has " + lu.blockCount() + " blocks; shrinking is not supported");
+        }
+        return lu.changeState(s -> blocks == Math.max(s.capacityBlocks(), lu.blockCount()) ? s : s.withCapacityBlocks(blocks));
     }
 
     private LogicalUnit existing(int number) {
@@ -756,6 +861,11 @@ public final class ScsiTarget implements AutoCloseable {
         @Override
         public int implicitTransitionSeconds() {
             return implicitTransitionSeconds;
+        }
+
+        @Override
+        public boolean fenced() {
+            return ScsiTarget.this.fenced();
         }
 
         @Override

@@ -1,10 +1,12 @@
 package io.tandem.scsi;
 
+import io.tandem.cluster.Notice;
+import io.tandem.cluster.Transition;
 import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.SenseReason;
-import io.tandem.scsi.pr.Spc2Reservations;
+import io.tandem.scsi.pr.NexusIds;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -36,9 +38,10 @@ import java.util.function.Supplier;
 final class TaskManager {
 
     private static final System.Logger LOG = System.getLogger(TaskManager.class.getName());
+    /** The issuing "task" of a task management function's record change: the function is no task of the task set. */
+    private static final long NO_TASK = -1;
 
     private final Supplier<List<LogicalUnit>> units;
-    private final Supplier<Set<Nexus>> nexuses;
     private final LunLookup lookup;
     private final Consumer<Command> leave;
 
@@ -51,10 +54,9 @@ final class TaskManager {
     /**
      * @param leave removes an ended task from its task set and starts what it unblocked
      */
-    TaskManager(Supplier<List<LogicalUnit>> units, Supplier<Set<Nexus>> nexuses, LunLookup lookup,
+    TaskManager(Supplier<List<LogicalUnit>> units, LunLookup lookup,
                 Consumer<Command> leave) {
         this.units = units;
-        this.nexuses = nexuses;
         this.lookup = lookup;
         this.leave = leave;
     }
@@ -79,15 +81,14 @@ final class TaskManager {
             // Only the issuer's own tasks: nothing to tell anyone else.
             case ABORT_TASK_SET -> withLu(nexus, lun, lu -> abort(lu, lu.taskSet().select(c -> c.nexus().equals(nexus)),
                     nexus, null).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-            // TST=000b: the one task set is everybody's; with TAS=0 the others learn it by unit attention.
-            case CLEAR_TASK_SET -> withLu(nexus, lun, lu -> abort(lu, lu.taskSet().select(c -> true), nexus,
-                    SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR)
-                    .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-            case LOGICAL_UNIT_RESET -> withLu(nexus, lun, lu -> resetLogicalUnit(lu, nexus,
-                    SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED)
-                    .thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE));
-            case TARGET_WARM_RESET -> resetTarget(nexus, SenseReason.UA_POWER_ON_RESET_OR_BUS_DEVICE_RESET);
-            case TARGET_COLD_RESET -> resetTarget(nexus, SenseReason.UA_POWER_ON_OCCURRED);
+            // These reach every node's share of the task set: each is one change of the LU's cluster
+            // record whose notice every node carries out (abort, then unit attentions) before the
+            // function completes. TST=000b: the task set is everybody's; with TAS=0 the others
+            // learn of CLEAR TASK SET by unit attention.
+            case CLEAR_TASK_SET -> withLu(nexus, lun, lu -> clusterWide(lu, nexus, Notice.Kind.CLEAR_TASK_SET));
+            case LOGICAL_UNIT_RESET -> withLu(nexus, lun, lu -> clusterWide(lu, nexus, Notice.Kind.LOGICAL_UNIT_RESET));
+            case TARGET_WARM_RESET -> resetTarget(nexus, Notice.Kind.TARGET_WARM_RESET);
+            case TARGET_COLD_RESET -> resetTarget(nexus, Notice.Kind.TARGET_COLD_RESET);
             // No ACA is ever established (NACA is outside every CDB usage mask); iSCSI's fabric
             // answers TASK REASSIGN itself (it needs ErrorRecoveryLevel 2).
             case CLEAR_ACA, TASK_REASSIGN -> done(TaskManagementResult.FUNCTION_NOT_SUPPORTED);
@@ -101,33 +102,34 @@ final class TaskManager {
     }
 
     /**
-     * LOGICAL UNIT RESET (SAM-5 6.3.3): abort every task (TAS decides how other nexuses hear of
-     * theirs), then return mode parameters to their defaults (none are saved), end every medium
-     * removal prevention of a removable LU, and establish the
-     * reset unit attention for every I_T nexus, the issuer's included. SPC-2 reservations are
-     * released; persistent reservations are not affected (SPC-4).
+     * Runs a function that concerns every nexus of the LU, on every node: one change of the LU's
+     * record carrying the function as a notice, applied by each node's {@link LuStateApplier}
+     * (abort its share of the task set, then establish the unit attentions). Resets (SAM-5 6.3.3)
+     * also start a new reset epoch and release the SPC-2 reservation in the same change; persistent
+     * reservations are not affected (SPC-4). The function completes once every live node applied
+     * it; if the coordinator cannot take the change (this node is fenced from the cluster, say),
+     * it is rejected and nothing was aborted anywhere.
      */
-    CompletableFuture<Void> resetLogicalUnit(LogicalUnit lu, Nexus issuer, SenseReason ua) {
-        return abort(lu, lu.taskSet().select(c -> true), issuer, null)
-                .thenCompose(v -> Spc2Reservations.releaseAll(lu)) // a reset releases SPC-2 reservations
-                .thenRun(() -> {
-            lu.resetModeParameters();
-            if (lu.medium() != null) {
-                lu.medium().reset(); // SBC-4: a reset ends every medium removal prevention
-            }
-            for (Nexus n : nexuses.get()) {
-                if (lu.visibleTo(n)) {
-                    lu.unitAttentions(n);
-                }
-            }
-            lu.establishForAll(ua, null);
-        });
+    private static CompletableFuture<TaskManagementResult> clusterWide(LogicalUnit lu, Nexus issuer, Notice.Kind kind) {
+        Transition how = Transition.by(NexusIds.exact(issuer), NO_TASK, List.of(Notice.of(kind, List.of())));
+        boolean reset = kind != Notice.Kind.CLEAR_TASK_SET;
+        return lu.changeState(s -> (reset ? s.withResetEpoch(s.resetEpoch() + 1).withSpc2Holder(null) : s).withTransition(how))
+                .handle((applied, error) -> {
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, kind + " on " + lu + " failed: " + error);
+                        return TaskManagementResult.FUNCTION_REJECTED;
+                    }
+                    return TaskManagementResult.FUNCTION_COMPLETE;
+                });
     }
 
-    private CompletableFuture<TaskManagementResult> resetTarget(Nexus issuer, SenseReason ua) {
-        CompletableFuture<?>[] resets = units.get().stream().map(lu -> resetLogicalUnit(lu, issuer, ua))
-                .toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(resets).thenApply(v -> TaskManagementResult.FUNCTION_COMPLETE);
+    private CompletableFuture<TaskManagementResult> resetTarget(Nexus issuer, Notice.Kind kind) {
+        List<CompletableFuture<TaskManagementResult>> resets = units.get().stream()
+                .map(lu -> clusterWide(lu, issuer, kind)).toList();
+        return CompletableFuture.allOf(resets.toArray(CompletableFuture[]::new)).thenApply(v -> resets.stream()
+                .map(CompletableFuture::join)
+                .filter(r -> r != TaskManagementResult.FUNCTION_COMPLETE)
+                .findFirst().orElse(TaskManagementResult.FUNCTION_COMPLETE));
     }
 
     /** I_T nexus loss: the nexus' tasks end silently (there is nobody left to tell). */

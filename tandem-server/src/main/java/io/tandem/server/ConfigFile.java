@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.scsi.alua.AluaMode;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -30,9 +31,23 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
  *   - { number: 4, name: cartridge, size: 4G, removable: true }   # RMB=1: ejectable medium
  *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
+ *   - { number: 4, name: quorum, size: 1G, alua: active-standby }   # cluster: one owning node at a time
+ * </pre>
+ *
+ * <p>A cluster node adds {@code node} and {@code cluster}; its {@code target}, {@code chap} and
+ * {@code luns} then only seed a cluster that has no configuration yet (see {@link ClusterDocument}):
+ *
+ * <pre>
+ * node: { id: 2 }
+ * cluster: { zookeeper: "zk1:2181,zk2:2181,zk3:2181", name: prod, session-timeout: 10 }
+ * portals: ["192.0.2.12:3260"]
  * </pre>
  */
 final class ConfigFile {
+    /** The sections every node of a cluster shares. */
+    static final Set<String> CLUSTER_WIDE_KEYS = Set.of("target", "chap", "luns");
+    private static final Set<String> NODE_KEYS = Set.of("target", "portals", "data", "chap", "luns", "node", "cluster");
+
     private ConfigFile() {
     }
 
@@ -48,7 +63,34 @@ final class ConfigFile {
         if (root == null) {
             return;
         }
-        Map<String, Object> top = map("(top level)", root, Set.of("target", "portals", "data", "chap", "luns"));
+        Map<String, Object> top = map("(top level)", root, NODE_KEYS);
+        if (top.get("node") != null) {
+            Map<String, Object> node = map("node", top.get("node"), Set.of("id"));
+            builder.nodeId(integer("node.id", node.get("id")));
+        }
+        if (top.get("cluster") != null) {
+            Map<String, Object> cluster = map("cluster", top.get("cluster"), Set.of("zookeeper", "name", "session-timeout"));
+            String name = cluster.get("name") == null ? null : string("cluster.name", cluster.get("name"));
+            java.time.Duration timeout = cluster.get("session-timeout") == null ? null
+                    : java.time.Duration.ofSeconds(integer("cluster.session-timeout", cluster.get("session-timeout")));
+            builder.cluster(new ClusterSettings(string("cluster.zookeeper", cluster.get("zookeeper")), name, timeout));
+        }
+        if (top.get("portals") != null) {
+            for (Object portal : list("portals", top.get("portals"))) {
+                builder.portal(Portals.parse("portals[]", string("portals[]", portal)));
+            }
+        }
+        if (top.get("data") != null) {
+            builder.dataDir(Path.of(string("data", top.get("data"))));
+        }
+        applyClusterWide(top, builder);
+    }
+
+    /**
+     * Reads the cluster-wide sections ({@code target}, {@code chap}, {@code luns}) of a document
+     * into the builder: from a node's file, or from the cluster's stored configuration.
+     */
+    static void applyClusterWide(Map<String, Object> top, NodeConfig.Builder builder) {
         if (top.get("target") != null) {
             Map<String, Object> target = map("target", top.get("target"), Set.of("name", "alias", "initiators"));
             if (target.get("name") != null) {
@@ -60,14 +102,6 @@ final class ConfigFile {
             if (target.containsKey("initiators")) {
                 builder.initiators(initiators("target.initiators", target.get("initiators")));
             }
-        }
-        if (top.get("portals") != null) {
-            for (Object portal : list("portals", top.get("portals"))) {
-                builder.portal(Portals.parse("portals[]", string("portals[]", portal)));
-            }
-        }
-        if (top.get("data") != null) {
-            builder.dataDir(Path.of(string("data", top.get("data"))));
         }
         if (top.get("chap") != null) {
             Map<String, Object> chap = map("chap", top.get("chap"), Set.of("user", "secret", "mutual"));
@@ -84,7 +118,7 @@ final class ConfigFile {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
                         Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
-                                "read-only", "initiators", "removable"));
+                                "read-only", "initiators", "removable", "alua"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
@@ -102,8 +136,16 @@ final class ConfigFile {
                         ? initiators(field + ".initiators", lun.get("initiators")) : List.of();
                 try {
                     int physical = integer(field + ".physical-block-size", lun.getOrDefault("physical-block-size", 0));
+                    AluaMode alua = null;
+                    if (lun.get("alua") != null) {
+                        alua = AluaMode.ofConfigName(string(field + ".alua", lun.get("alua")));
+                        if (alua == null) {
+                            throw new ConfigException(field + ".alua",
+                                    "must be active-active, active-standby or explicit, got " + lun.get("alua"));
+                        }
+                    }
                     builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical,
-                            removable));
+                            removable, alua));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }
@@ -112,7 +154,7 @@ final class ConfigFile {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(String field, Object value, Set<String> allowed) {
+    static Map<String, Object> map(String field, Object value, Set<String> allowed) {
         if (!(value instanceof Map<?, ?> m)) {
             throw new ConfigException(field, "expected a mapping, got " + describe(value));
         }

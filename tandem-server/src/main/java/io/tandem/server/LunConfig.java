@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.scsi.alua.AluaMode;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -16,9 +17,11 @@ import java.util.Set;
  *     4096 with 512-byte blocks makes a "512e" LU (initiators align I/O to 4 KiB)
  * @param removable a removable medium (INQUIRY RMB=1) that initiators can eject and load with START
  *     STOP UNIT and hold in with PREVENT ALLOW MEDIUM REMOVAL; the medium state is per node
+ * @param alua how the cluster's nodes share the LU's paths (null: active/active)
  */
 public record LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
-                        boolean readOnly, List<String> initiators, int physicalBlockSize, boolean removable) {
+                        boolean readOnly, List<String> initiators, int physicalBlockSize, boolean removable,
+                        AluaMode alua) {
 
     public enum Backend { FILE, MEMORY }
 
@@ -44,6 +47,7 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
                     + " times a power of two (e.g. 4096 for 512e), got " + physicalBlockSize);
         }
         initiators = List.copyOf(initiators == null ? List.of() : initiators);
+        alua = alua == null ? AluaMode.ACTIVE_ACTIVE : alua;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < initiators.size(); i++) {
             String initiator = initiators.get(i);
@@ -57,26 +61,50 @@ public record LunConfig(int number, String name, Backend backend, Path file, lon
         }
     }
 
+    /** A LUN active on every path of a cluster. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                     boolean readOnly, List<String> initiators, int physicalBlockSize, boolean removable) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, removable, null);
+    }
+
+    /** A fixed (non-removable) LUN with an ALUA mode. */
+    public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
+                     boolean readOnly, List<String> initiators, int physicalBlockSize, AluaMode alua) {
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, false, alua);
+    }
+
     /** A fixed (non-removable) LUN. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize,
                      boolean readOnly, List<String> initiators, int physicalBlockSize) {
-        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, false);
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize, false, null);
     }
 
     /** A fixed LUN every initiator sees. */
     public LunConfig(int number, String name, Backend backend, Path file, long sizeBytes, int blockSize, boolean readOnly) {
-        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0, false);
+        this(number, name, backend, file, sizeBytes, blockSize, readOnly, List.of(), 0, false, null);
     }
 
     /** The same LUN, seen only by these initiators (empty: by everyone). */
     public LunConfig withInitiators(List<String> names) {
         return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, names, physicalBlockSize,
-                removable);
+                removable, alua);
     }
 
-    /** Whether {@code other} differs from this LUN only in who sees it (a change applied live). */
+    /** The same LUN with another size (a resize). */
+    public LunConfig withSize(long bytes) {
+        return new LunConfig(number, name, backend, file, bytes, blockSize, readOnly, initiators, physicalBlockSize,
+                removable, alua);
+    }
+
+    /** The same LUN with another ALUA mode. */
+    public LunConfig withAlua(AluaMode mode) {
+        return new LunConfig(number, name, backend, file, sizeBytes, blockSize, readOnly, initiators, physicalBlockSize,
+                removable, mode);
+    }
+
+    /** Whether {@code other} differs from this LUN only in settings applied live (who sees it, ALUA mode). */
     boolean sameDeviceAs(LunConfig other) {
-        return withInitiators(List.of()).equals(other.withInitiators(List.of()));
+        return withInitiators(List.of()).withAlua(null).equals(other.withInitiators(List.of()).withAlua(null));
     }
 
     public static LunConfig file(int number, long sizeBytes, int blockSize) {

@@ -12,24 +12,39 @@ import java.util.Set;
 /**
  * Everything one Tandem node needs to start. Build with {@link #builder()}.
  *
+ * <p>A node has its own part (node id, portals, data directory, timers, how it reaches the
+ * cluster) and a part every node of a cluster shares (target name, alias and initiators, CHAP, the
+ * LUNs with their ACLs and ALUA modes). Standing alone ({@link #cluster()} null) both come from the
+ * node's own flags and file; in a cluster the shared part is the cluster's configuration, and
+ * whatever the node's file says about it only seeds a cluster that has none yet.
+ *
  * @param initiators the iSCSI names allowed to log in; empty means any initiator (each LUN may
  *     further restrict who sees it, see {@link LunConfig#initiators()})
+ * @param nodeId    this node's id in its cluster, 1..65535: it is also the node's ALUA target port
+ *     group, target portal group tag and relative target port id, which is what makes those unique
+ *     cluster-wide (1 for a node standing alone)
+ * @param cluster   how to join the cluster, or null for a node standing alone
  */
 public record NodeConfig(String targetName, String targetAlias, List<InetSocketAddress> portals, Path dataDir,
                          List<LunConfig> luns, ChapCredentials chap, ChapCredentials mutualChap,
-                         Duration nopInterval, Duration nopTimeout, Duration shutdownGrace, List<String> initiators) {
+                         Duration nopInterval, Duration nopTimeout, Duration shutdownGrace, List<String> initiators,
+                         int nodeId, ClusterSettings cluster) {
 
     public static final String DEFAULT_TARGET_NAME = "iqn.2026-11.io.tandem:disk";
     public static final long DEFAULT_LUN_SIZE = 1L << 30;
+    public static final int MAX_NODE_ID = 0xFFFF;
 
     public NodeConfig {
+        if (nodeId < 1 || nodeId > MAX_NODE_ID) {
+            throw new ConfigException("node.id", "must be 1.." + MAX_NODE_ID + ", got " + nodeId);
+        }
         if (!isIscsiName(targetName)) {
             throw new ConfigException("target.name", "not a valid iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui. or naa.): " + targetName);
         }
         if (portals == null || portals.isEmpty()) {
             throw new ConfigException("portals", "at least one portal is required");
         }
-        if (luns == null || luns.isEmpty()) {
+        if (luns == null || (luns.isEmpty() && cluster == null)) {
             throw new ConfigException("luns", "at least one LUN is required");
         }
         Set<Integer> numbers = new HashSet<>();
@@ -40,6 +55,11 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
             }
             if (!names.add(lun.name())) {
                 throw new ConfigException("luns[].name", "name " + lun.name() + " is used twice");
+            }
+            if (cluster != null && lun.backend() == LunConfig.Backend.MEMORY) {
+                // Each node would serve its own memory: paths to one LU that disagree about its data.
+                throw new ConfigException("luns[" + lun.number() + "].backend",
+                        "memory LUNs cannot be shared by a cluster's nodes; use a file on shared storage");
             }
         }
         portals = List.copyOf(portals);
@@ -61,14 +81,38 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
     /** The same node with another LUN list (runtime LUN changes). */
     public NodeConfig withLuns(List<LunConfig> newLuns) {
         return new NodeConfig(targetName, targetAlias, portals, dataDir, newLuns, chap, mutualChap, nopInterval,
-                nopTimeout, shutdownGrace, initiators);
+                nopTimeout, shutdownGrace, initiators, nodeId, cluster);
+    }
+
+    /**
+     * This node's own settings with the cluster-wide part (target, initiators, CHAP, LUNs) taken
+     * from {@code shared}.
+     */
+    public NodeConfig withClusterWide(NodeConfig shared) {
+        return new NodeConfig(shared.targetName, shared.targetAlias, portals, dataDir, shared.luns, shared.chap,
+                shared.mutualChap, nopInterval, nopTimeout, shutdownGrace, shared.initiators, nodeId, cluster);
+    }
+
+    /** Whether the cluster-wide parts of two configurations are the same. */
+    public boolean sameClusterWide(NodeConfig other) {
+        return targetName.equals(other.targetName) && java.util.Objects.equals(targetAlias, other.targetAlias)
+                && luns.equals(other.luns) && java.util.Objects.equals(chap, other.chap)
+                && java.util.Objects.equals(mutualChap, other.mutualChap) && initiators.equals(other.initiators);
+    }
+
+    /** This node's ALUA target port group id (and portal group tag, and relative target port id): its node id. */
+    public int targetPortGroup() {
+        return nodeId;
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Mutable builder with the embedded defaults: 127.0.0.1:3260, ./tandem-data, one 1 GiB file LUN. */
+    /**
+     * Mutable builder with the embedded defaults: 127.0.0.1:3260, ./tandem-data, node 1 standing
+     * alone, one 1 GiB file LUN (none for a cluster node: it gets the cluster's).
+     */
     public static final class Builder {
         private String targetName = DEFAULT_TARGET_NAME;
         private String targetAlias;
@@ -81,6 +125,8 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
         private Duration nopTimeout = Duration.ofSeconds(15);
         private Duration shutdownGrace = Duration.ofSeconds(5);
         private List<String> initiators = List.of();
+        private int nodeId = 1;
+        private ClusterSettings cluster;
 
         public Builder targetName(String name) { this.targetName = name; return this; }
         public Builder targetAlias(String alias) { this.targetAlias = alias; return this; }
@@ -96,17 +142,22 @@ public record NodeConfig(String targetName, String targetAlias, List<InetSocketA
         /** Only these initiators may log in (empty: anyone). */
         public Builder initiators(List<String> names) { this.initiators = List.copyOf(names); return this; }
 
+        public Builder nodeId(int id) { this.nodeId = id; return this; }
+        public Builder cluster(ClusterSettings settings) { this.cluster = settings; return this; }
+        public boolean clustered() { return cluster != null; }
+
         public boolean hasLuns() { return !luns.isEmpty(); }
         public Builder clearPortals() { portals.clear(); return this; }
 
         public NodeConfig build() {
             List<InetSocketAddress> p = portals.isEmpty() ? List.of(new InetSocketAddress("127.0.0.1", 3260)) : portals;
-            List<LunConfig> l = luns.isEmpty() ? List.of(LunConfig.file(0, DEFAULT_LUN_SIZE, 512)) : luns;
+            // A cluster node gets its LUNs from the cluster: no default LUN of its own.
+            List<LunConfig> l = luns.isEmpty() && cluster == null ? List.of(LunConfig.file(0, DEFAULT_LUN_SIZE, 512)) : luns;
             if (mutualChap != null && chap == null) {
                 throw new ConfigException("chap.mutual", "mutual CHAP needs initiator CHAP credentials too");
             }
             return new NodeConfig(targetName, targetAlias, p, dataDir, l, chap, mutualChap, nopInterval, nopTimeout,
-                    shutdownGrace, initiators);
+                    shutdownGrace, initiators, nodeId, cluster);
         }
     }
 }

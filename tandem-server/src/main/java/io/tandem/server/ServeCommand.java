@@ -65,6 +65,17 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--nop-interval", paramLabel = "SECONDS", description = "Ping an idle initiator after this long. Default 5; 0 disables.")
     Integer nopInterval;
 
+    @Option(names = "--node-id", paramLabel = "N",
+            description = "This node's id in its cluster, 1..65535 (also its ALUA target port group). Default 1.")
+    Integer nodeId;
+
+    @Option(names = "--zookeeper", paramLabel = "HOST:PORT[,...]",
+            description = "Join a cluster through this ZooKeeper ensemble: LUNs, target and ACLs then come from the cluster.")
+    String zookeeper;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME", description = "The cluster's name in ZooKeeper. Default tandem.")
+    String clusterName;
+
     @Option(names = "--nop-timeout", paramLabel = "SECONDS", description = "Drop an initiator that leaves a ping unanswered this long. Default 15.")
     Integer nopTimeout;
 
@@ -76,7 +87,11 @@ final class ServeCommand implements Callable<Integer> {
         TandemNode node = TandemNode.start(nodeConfig, ServeCommand::event);
         installReloadHandler(node);
         System.out.println("target: " + node.targetName());
-        for (LunConfig lun : nodeConfig.luns()) {
+        if (nodeConfig.cluster() != null) {
+            System.out.println("node " + nodeConfig.nodeId() + " of cluster " + nodeConfig.cluster().name() + " ("
+                    + nodeConfig.cluster().zookeeper() + ")");
+        }
+        for (LunConfig lun : node.config().luns()) {
             System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
                     + " MiB, " + lun.blockSize() + "-byte blocks, " + lun.backend().name().toLowerCase()
                     + (lun.removable() ? ", removable" : "") + ")");
@@ -115,12 +130,22 @@ final class ServeCommand implements Callable<Integer> {
         if (targetAlias != null) {
             builder.targetAlias(targetAlias);
         }
-        if (lunsFromFile && (lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null
-                || memory || removable)) {
+        if (nodeId != null) {
+            builder.nodeId(nodeId);
+        }
+        if (zookeeper != null) {
+            builder.cluster(ClusterSettings.of(zookeeper, clusterName));
+        } else if (clusterName != null) {
+            throw new ConfigException("--cluster-name", "needs --zookeeper (or cluster.zookeeper in the config file)");
+        }
+        boolean lunFlags = lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null || memory
+                || removable;
+        if (lunsFromFile && lunFlags) {
             throw new ConfigException("--luns/--lun-size/--block-size/--physical-block-size/--memory/--removable",
                     "the config file already lists LUNs; set them there");
         }
-        if (!lunsFromFile) {
+        // A cluster node takes its LUNs from the cluster; flags only seed a cluster that has none.
+        if (!lunsFromFile && (!builder.clustered() || lunFlags)) {
             int count = lunCount == null ? 1 : lunCount;
             if (count < 1 || count > 256) {
                 throw new ConfigException("--luns", "must be 1..256, got " + count);

@@ -40,6 +40,17 @@ public interface BlockDevice extends AutoCloseable {
     CompletableFuture<Void> write(long lba, ByteBuffer src, boolean forceUnitAccess);
 
     /**
+     * Grows the device to {@code blocks} blocks (an LU resize). Idempotent: growing to the current
+     * size, or to a size the shared store already has (another node grew it), only updates this
+     * device's view. Shrinking is refused (it would drop data initiators may still address). The
+     * default refuses: the backend cannot grow.
+     */
+    default CompletableFuture<Void> resize(long blocks) {
+        return CompletableFuture.failedFuture(new StorageException(StorageException.Kind.WRITE_ERROR,
+                getClass().getSimpleName() + " cannot change its size"));
+    }
+
+    /**
      * Atomic read-modify-write: reads the blocks at {@code lba} into {@code buffer} (its remaining
      * bytes, whole blocks), hands them to {@code change}, and if it returns true writes the buffer
      * back. No other write to the range interleaves between the read and the write, and no reader

@@ -72,7 +72,8 @@ public final class FileBlockDevice implements BlockDevice {
 
     private final Path path;
     private final int blockSize;
-    private final long blockCount;
+    /** Grows with {@link #resize}; read on every range check. */
+    private volatile long blockCount;
     private final boolean readOnly;
     private final FileChannel channel;
     private final FileChannel syncChannel;
@@ -242,6 +243,40 @@ public final class FileBlockDevice implements BlockDevice {
     public Path path() { return path; }
     @Override public int blockSize() { return blockSize; }
     @Override public long blockCount() { return blockCount; }
+
+    /**
+     * Grows a regular file with {@code ftruncate} (sparse: no data is allocated) unless it is
+     * already that long (another node sharing the file grew it); a block device node must already
+     * be that large. Serialised with other resizes; shrinking is refused.
+     */
+    @Override
+    public CompletableFuture<Void> resize(long blocks) {
+        return submit(() -> {
+            synchronized (copyChannelLock) {
+                if (blocks < blockCount) {
+                    throw new StorageException(StorageException.Kind.OUT_OF_RANGE,
+                            path + ": cannot shrink from " + blockCount + " to " + blocks + " blocks");
+                }
+                if (readOnly) {
+                    throw new StorageException(StorageException.Kind.WRITE_PROTECTED, path + " is read-only");
+                }
+                long bytes = Math.multiplyExact(blocks, (long) blockSize);
+                if (Files.isRegularFile(path)) {
+                    if (channel.size() < bytes) {
+                        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+                            if (file.length() < bytes) {
+                                file.setLength(bytes);
+                            }
+                        }
+                    }
+                } else if (deviceSize(path) < bytes) {
+                    throw new StorageException(StorageException.Kind.OUT_OF_RANGE,
+                            path + " has fewer than " + blocks + " blocks");
+                }
+                blockCount = blocks;
+            }
+        }, StorageException.Kind.WRITE_ERROR);
+    }
     @Override public boolean readOnly() { return readOnly; }
 
     @Override

@@ -9,13 +9,14 @@ import io.tandem.scsi.core.AluaState;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.pr.NexusIds;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -42,21 +43,25 @@ public final class AccessStateChanges {
      */
     public static CompletableFuture<LuState> request(LogicalUnit lu, Map<Integer, AluaState> states,
                                                      NexusId issuer, long issuerTag) {
+        Map<Integer, AccessState> wanted = new LinkedHashMap<>();
+        states.forEach((group, state) -> wanted.put(group, state.stored()));
         return lu.changeState(current -> {
-            Map<Integer, AccessState> next = new TreeMap<>(current.portGroupStates());
-            states.forEach((group, state) -> {
-                if (state == AluaState.ACTIVE_OPTIMIZED) {
-                    next.remove(group); // the default is not stored, so "back to normal" is no difference
-                } else {
-                    next.put(group, state.stored());
-                }
-            });
-            if (next.equals(current.portGroupStates())) {
+            LuState next = AluaPolicy.requested(current, lu.aluaMode(), wanted);
+            if (next.sameContent(current)) {
                 return current; // no new version, so nobody hears of a change that did not happen
             }
             Transition how = issuer == null ? Transition.NONE : Transition.by(issuer, issuerTag, List.of());
-            return current.withPortGroupStates(next).withTransition(how);
+            return next.withTransition(how);
         });
+    }
+
+    /**
+     * Brings the LU's access states in line with the cluster's membership ({@link AluaPolicy#reconcile}):
+     * an implicit transition when anything changes, nothing otherwise.
+     */
+    public static CompletableFuture<LuState> reconcile(LogicalUnit lu, Collection<Integer> knownGroups,
+                                                       Set<Integer> liveGroups) {
+        return lu.changeState(current -> AluaPolicy.reconcile(current, lu.aluaMode(), knownGroups, liveGroups));
     }
 
     /**

@@ -33,11 +33,14 @@ public final class ReportTargetPortGroups {
             throw ScsiException.invalidCdbField(1, 7);
         }
         long allocation = Bytes.u32(cdb, 6);
-        return c.dataIn(render(c.lu(), c.target().targetPortGroups(), format, c.target().implicitTransitionSeconds()),
-                allocation);
+        // A fenced node tells the truth about itself: its own group is Transitioning until the fence lifts.
+        int fencedGroup = c.target().fenced() ? c.nexus().targetPort().targetPortGroup() : -1;
+        return c.dataIn(render(c.lu(), c.target().targetPortGroups(), format, c.target().implicitTransitionSeconds(),
+                fencedGroup), allocation);
     }
 
-    static byte[] render(LogicalUnit lu, List<TargetPortGroup> groups, int format, int implicitTransitionSeconds) {
+    static byte[] render(LogicalUnit lu, List<TargetPortGroup> groups, int format, int implicitTransitionSeconds,
+                         int fencedGroup) {
         int header = format == FORMAT_EXTENDED ? 8 : 4;
         int length = header;
         for (TargetPortGroup g : groups) {
@@ -52,7 +55,8 @@ public final class ReportTargetPortGroups {
         int owner = lu.state().aluaOwnerGroup();
         int at = header;
         for (TargetPortGroup g : groups) {
-            d[at] = (byte) ((g.id() == owner && owner != 0 ? 0x80 : 0) | lu.accessState(g.id()).code()); // PREF, state
+            AluaState state = g.id() == fencedGroup ? AluaState.TRANSITIONING : lu.accessState(g.id());
+            d[at] = (byte) ((g.id() == owner && owner != 0 ? 0x80 : 0) | state.code()); // PREF, state
             d[at + 1] = (byte) AluaState.SUPPORTED_STATES;
             Bytes.putShort(d, at + 2, g.id());
             d[at + 5] = (byte) lu.portGroupStatus(g.id());

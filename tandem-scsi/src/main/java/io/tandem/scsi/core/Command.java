@@ -109,12 +109,19 @@ public final class Command {
      * Starts a backend operation on behalf of this task, unless the task was aborted before it
      * committed, in which case the operation is not started and the returned future fails with
      * {@link TaskAbortedException}. The first operation of a medium-writing command commits it.
+     * On a fenced node ({@link TargetContext#fenced()}) an uncommitted task starts nothing either:
+     * the future fails with ASYMMETRIC ACCESS STATE TRANSITION.
      */
     public <T> CompletableFuture<T> io(Supplier<CompletableFuture<T>> operation) {
         CompletableFuture<T> f;
         synchronized (this) {
             if (state == State.ABORTED && !committed) {
                 return CompletableFuture.failedFuture(TaskAbortedException.INSTANCE);
+            }
+            // A fenced node starts nothing new on the medium; a committed write still runs to its
+            // end (all or nothing, as for aborts). The initiator retries on another path.
+            if (!committed && lu != null && target.fenced()) {
+                return CompletableFuture.failedFuture(ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION));
             }
             if (descriptor.has(CommandFlag.WRITES_MEDIUM)) {
                 committed = true;

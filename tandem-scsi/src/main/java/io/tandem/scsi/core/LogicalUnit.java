@@ -5,6 +5,7 @@ import io.tandem.cluster.LuState;
 import io.tandem.scsi.LunAcl;
 import io.tandem.scsi.LunSpec;
 import io.tandem.scsi.Nexus;
+import io.tandem.scsi.alua.AluaMode;
 import io.tandem.storage.BlockDevice;
 import java.util.HexFormat;
 import java.util.Map;
@@ -36,6 +37,7 @@ public final class LogicalUnit {
     private volatile Map<Integer, Integer> portGroupStatus = Map.of();
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
     private volatile LunAcl acl = LunAcl.EVERYONE;
+    private volatile AluaMode aluaMode = AluaMode.ACTIVE_ACTIVE;
     /** Set once the LU is being removed: nothing new starts on it. */
     private volatile boolean retired;
     /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
@@ -132,6 +134,9 @@ public final class LogicalUnit {
         this.portGroupStatus = Map.copyOf(status);
     }
 
+    /** How this LU's paths share the work across the cluster's target port groups (configuration). */
+    public AluaMode aluaMode() { return aluaMode; }
+    public void aluaMode(AluaMode mode) { this.aluaMode = java.util.Objects.requireNonNull(mode); }
     public SanitizeState sanitize() { return sanitize; }
     /** EXTENDED COPY operations this LU's copy manager runs or holds results of. */
     public CopyOperations copies() { return copies; }

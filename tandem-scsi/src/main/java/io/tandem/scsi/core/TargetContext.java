@@ -20,6 +20,13 @@ public interface TargetContext {
     /** Seconds an implicit ALUA transition may take (REPORT TARGET PORT GROUPS extended header). */
     int implicitTransitionSeconds();
 
+    /**
+     * Whether this node is fenced from its cluster (its coordinator session is in doubt): it then
+     * starts no command on a logical unit and reports its own target port group as Transitioning,
+     * so initiators retry on another path. A flag read; never a coordinator call.
+     */
+    boolean fenced();
+
     /** A buffer for bulk data (READ data-in, WRITE data-out), position 0, limit = capacity = {@code bytes}. */
     BufferPool bufferPool();
 }

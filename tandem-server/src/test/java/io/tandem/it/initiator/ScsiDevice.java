@@ -128,6 +128,12 @@ public final class ScsiDevice {
     /** PERSISTENT RESERVE OUT with the basic 24-byte parameter list; returns the result whatever the status. */
     public ScsiResult persistentReserveOut(int serviceAction, int type, long key, long serviceActionKey, boolean aptpl)
             throws IOException {
+        return session.execute(persistentReserveOutRequest(serviceAction, type, key, serviceActionKey, aptpl));
+    }
+
+    /** The PERSISTENT RESERVE OUT request {@link #persistentReserveOut} sends, to submit without waiting. */
+    public ScsiRequest persistentReserveOutRequest(int serviceAction, int type, long key, long serviceActionKey,
+                                                   boolean aptpl) {
         byte[] p = new byte[24];
         putLong(p, 0, key);
         putLong(p, 8, serviceActionKey);
@@ -137,7 +143,7 @@ public final class ScsiDevice {
         cdb[1] = (byte) (serviceAction & 0x1F);
         cdb[2] = (byte) (type & 0x0F);
         Cdbs.putInt(cdb, 5, p.length);
-        return session.execute(ScsiRequest.write(lun, cdb, p));
+        return ScsiRequest.write(lun, cdb, p);
     }
 
     /** PERSISTENT RESERVE IN; returns the result whatever the status. */

@@ -112,6 +112,39 @@ public final class HoldingBlockDevice implements BlockDevice {
                 .whenComplete((v, e) -> writesApplied.incrementAndGet()));
     }
 
+    /** The atomic read-modify-writes (COMPARE AND WRITE, WRITE ATOMIC) are writes: held and counted as such. */
+    @Override
+    public CompletableFuture<Boolean> update(long lba, ByteBuffer buffer, BlockDevice.RangeUpdate change, boolean forceUnitAccess) {
+        writesStarted.incrementAndGet();
+        return pass(true, () -> inner.update(lba, buffer, change, forceUnitAccess)
+                .whenComplete((v, e) -> writesApplied.incrementAndGet()));
+    }
+
+    @Override
+    public CompletableFuture<Long> compareAndWrite(long lba, ByteBuffer expected, ByteBuffer replacement,
+                                                   boolean forceUnitAccess) {
+        writesStarted.incrementAndGet();
+        return pass(true, () -> inner.compareAndWrite(lba, expected, replacement, forceUnitAccess)
+                .whenComplete((v, e) -> writesApplied.incrementAndGet()));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAtomic(long lba, ByteBuffer src, boolean forceUnitAccess) {
+        writesStarted.incrementAndGet();
+        return pass(true, () -> inner.writeAtomic(lba, src, forceUnitAccess)
+                .whenComplete((v, e) -> writesApplied.incrementAndGet()));
+    }
+
+    @Override
+    public CompletableFuture<Void> copyTo(BlockDevice target, long srcLba, long dstLba, long blocks) {
+        return inner.copyTo(target instanceof HoldingBlockDevice h ? h.inner : target, srcLba, dstLba, blocks);
+    }
+
+    @Override
+    public CompletableFuture<Void> resize(long blocks) {
+        return inner.resize(blocks);
+    }
+
     @Override
     public CompletableFuture<Void> flush() {
         return inner.flush();
@@ -146,8 +179,8 @@ public final class HoldingBlockDevice implements BlockDevice {
         inner.close();
     }
 
-    private CompletableFuture<Void> pass(boolean write, Supplier<CompletableFuture<Void>> op) {
-        CompletableFuture<Void> result = new CompletableFuture<>();
+    private <T> CompletableFuture<T> pass(boolean write, Supplier<CompletableFuture<T>> op) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         Runnable start = () -> op.get().whenComplete((v, e) -> {
             if (e != null) {
                 result.completeExceptionally(e);

@@ -17,6 +17,7 @@ import io.tandem.server.NodeConfig;
 import io.tandem.server.TandemNode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -193,5 +194,22 @@ class TandemLunMaskingTest {
                 "lun 3 (lun3) added: 4 MiB, 512-byte blocks, memory, initiators: any");
         assertThat(bob.device(0).reportLuns()).containsExactly(0, 1, 2, 3);
         assertThat(node.reconfigure(node.config())).containsExactly("configuration unchanged");
+    }
+
+    @Test
+    void aFileLunGrownLiveTellsItsSessionsAndARefusedShrinkChangesNothing() throws IOException {
+        node.addLun(LunConfig.file(5, 4 * MIB, 512));
+        settle(alice, 0, 1, 5);
+        node.resizeLun(5, 8 * MIB);
+        ScsiResult r = alice.device(5).testUnitReady();
+        assertThat(r.sense()).as(r.toString()).isNotNull();
+        assertThat(r.sense().is(Sense.UNIT_ATTENTION, 0x2A, 0x09)).as("CAPACITY DATA HAS CHANGED: " + r.sense()).isTrue();
+        assertThat(alice.device(5).readCapacity16().blocks()).isEqualTo(8 * MIB / 512);
+        assertThat(Files.size(dataDir.resolve("lun5.img"))).isEqualTo(8 * MIB);
+        assertThatThrownBy(() -> node.resizeLun(5, 2 * MIB)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> node.resizeLun(0, 8 * MIB)).as("a memory LUN cannot grow")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(node.config().luns().stream().filter(l -> l.number() == 0).findFirst().orElseThrow().sizeBytes())
+                .isEqualTo(4 * MIB);
     }
 }

@@ -1,0 +1,573 @@
+package io.tandem.it.tandem;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tandem.it.initiator.Cdbs;
+import io.tandem.it.initiator.DiscoveredTarget;
+import io.tandem.it.initiator.IscsiSession;
+import io.tandem.it.initiator.LoginOptions;
+import io.tandem.it.initiator.ScsiDevice;
+import io.tandem.it.initiator.ScsiRequest;
+import io.tandem.it.initiator.ScsiResult;
+import io.tandem.it.initiator.Sense;
+import io.tandem.it.support.HoldingBlockDevice;
+import io.tandem.it.support.Patterns;
+import io.tandem.scsi.alua.AluaMode;
+import io.tandem.server.ClusterSettings;
+import io.tandem.server.LunConfig;
+import io.tandem.server.NodeConfig;
+import io.tandem.server.TandemNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three Tandem nodes in one cluster on a real three-server ZooKeeper ensemble (curator-test's
+ * {@link TestingCluster}), sharing one LUN file, driven over iSCSI by the test initiator: every
+ * cross-node rule of the cluster contract. Each test gets a fresh cluster (its own name, so its own
+ * ZooKeeper subtree) on the shared ensemble. Each node's LUN sits on a {@link HoldingBlockDevice}
+ * so a test can keep a command in flight on one node while another node acts.
+ */
+@Timeout(120)
+class TandemClusterTest {
+
+    static final String TARGET = "iqn.2025-01.io.tandem.it:cluster";
+    static final int LUN = 0;
+    static final int BLOCK = 512;
+    static final Duration WAIT = Duration.ofSeconds(20);
+    /** How long "nothing happened" is watched for. */
+    static final long QUIET_MILLIS = 400;
+    /** ZooKeeper tick: sessions may last 2..20 ticks. */
+    static final int TICK_MILLIS = 500;
+    /** Long enough that a loaded machine causes no spurious suspension of a steady node. */
+    static final Duration SESSION = Duration.ofSeconds(8);
+
+    static final int REGISTER = 0x00, RESERVE = 0x01, PREEMPT_AND_ABORT = 0x05, REGISTER_AND_MOVE = 0x07;
+    static final int WRITE_EXCLUSIVE = 0x1, WE_RO = 0x5;
+    static final int LOGICAL_UNIT_RESET = 5, CLEAR_TASK_SET = 4;
+    static final int FUNCTION_COMPLETE = 0;
+
+    private static TestingCluster ensemble;
+    private static final AtomicInteger clusters = new AtomicInteger();
+
+    @TempDir
+    Path dir;
+    private String clusterName;
+    private final Map<Integer, TandemNode> nodes = new TreeMap<>();
+    private final Map<Integer, HoldingBlockDevice> backends = new ConcurrentHashMap<>();
+    private final List<IscsiSession> sessions = new ArrayList<>();
+
+    static TestingCluster ensemble(int servers) {
+        List<InstanceSpec> specs = new ArrayList<>();
+        for (int i = 1; i <= servers; i++) {
+            specs.add(new InstanceSpec(null, -1, -1, -1, true, i, TICK_MILLIS, -1));
+        }
+        return new TestingCluster(specs);
+    }
+
+    @BeforeAll
+    static void startEnsemble() throws Exception {
+        ensemble = ensemble(3);
+        ensemble.start();
+    }
+
+    @AfterAll
+    static void stopEnsemble() throws IOException {
+        if (ensemble != null) {
+            ensemble.close();
+        }
+    }
+
+    @BeforeEach
+    void startNodes() throws Exception {
+        clusterName = "cluster" + clusters.incrementAndGet();
+        for (int id = 1; id <= 3; id++) {
+            startNode(id);
+        }
+    }
+
+    @AfterEach
+    void stopNodes() {
+        backends.values().forEach(HoldingBlockDevice::release);
+        for (IscsiSession s : sessions) {
+            s.close();
+        }
+        for (TandemNode node : nodes.values()) {
+            node.close();
+        }
+    }
+
+    private TandemNode startNode(int id) throws IOException {
+        NodeConfig config = NodeConfig.builder()
+                .nodeId(id)
+                .cluster(new ClusterSettings(ensemble.getConnectString(), clusterName, SESSION))
+                .portal(new InetSocketAddress("127.0.0.1", 0))
+                .dataDir(Files.createDirectories(dir.resolve("node-" + id)))
+                .targetName(TARGET)
+                .lun(new LunConfig(LUN, "lun0", LunConfig.Backend.FILE, dir.resolve("lun0.img"), 16L << 20, BLOCK, false))
+                .shutdownGrace(Duration.ofSeconds(1))
+                .build();
+        TandemNode node = TandemNode.start(config, line -> System.out.println("node " + id + ": " + line),
+                device -> {
+                    HoldingBlockDevice holding = new HoldingBlockDevice(device);
+                    backends.putIfAbsent(id, holding); // LUN 0's device; later LUNs pass through unheld
+                    return holding;
+                });
+        nodes.put(id, node);
+        return node;
+    }
+
+    private void stopNode(int id) {
+        backends.remove(id).release();
+        nodes.remove(id).close();
+    }
+
+    /** Logs in to a node; the session's unit attentions from the login are drained. */
+    private IscsiSession login(int node, String initiator, int isidTail) throws IOException {
+        LoginOptions options = LoginOptions.normal(TARGET).initiatorName(initiator)
+                .isid(new byte[]{(byte) 0x80, 0x12, 0x34, 0x56, 0x00, (byte) isidTail});
+        IscsiSession s = IscsiSession.login(nodes.get(node).portal(), options);
+        sessions.add(s);
+        drainUnitAttentions(s);
+        return s;
+    }
+
+    /** TEST UNIT READY until GOOD; the unit attentions seen, as 0xKKAAQQ. */
+    private static List<Integer> drainUnitAttentions(IscsiSession s) throws IOException {
+        List<Integer> seen = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ScsiResult r = s.execute(ScsiRequest.none(LUN, Cdbs.testUnitReady()));
+            if (r.isGood()) {
+                return seen;
+            }
+            assertThat(r.sense()).as(r.toString()).isNotNull();
+            assertThat(r.sense().key()).as(r.toString()).isEqualTo(Sense.UNIT_ATTENTION);
+            seen.add((r.sense().key() << 16) | (r.sense().asc() << 8) | r.sense().ascq());
+        }
+        throw new AssertionError("unit attentions did not stop");
+    }
+
+    private static ScsiResult write(IscsiSession s, long lba, byte[] data) throws IOException {
+        return s.execute(ScsiRequest.write(LUN, Cdbs.write10(lba, data.length / BLOCK), data));
+    }
+
+    private static byte[] read(IscsiSession s, long lba, int blocks) throws IOException {
+        return s.execute(ScsiRequest.read(LUN, Cdbs.read10(lba, blocks), blocks * BLOCK)).requireGood();
+    }
+
+    /** REPORT TARGET PORT GROUPS (past unit attentions: an access state change is news too). */
+    private static byte[] rtpg(IscsiSession s) throws IOException {
+        return rtpg(s, LUN).requireGood();
+    }
+
+    private static ScsiResult rtpg(IscsiSession s, int lun) throws IOException {
+        byte[] cdb = {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0};
+        ScsiResult r = s.execute(ScsiRequest.read(lun, cdb, 1024));
+        for (int i = 0; i < 10 && r.sense() != null && r.sense().key() == Sense.UNIT_ATTENTION; i++) {
+            r = s.execute(ScsiRequest.read(lun, cdb, 1024));
+        }
+        return r;
+    }
+
+    /** REPORT TARGET PORT GROUPS as group id -> access state code, plus the PREF group under key -1. */
+    private static Map<Integer, Integer> groupStates(byte[] d) {
+        Map<Integer, Integer> states = new TreeMap<>();
+        for (int at = 4; at < d.length; at += 8 + 4 * (d[at + 7] & 0xFF)) {
+            int group = (d[at + 2] & 0xFF) << 8 | (d[at + 3] & 0xFF);
+            states.put(group, d[at] & 0x0F);
+            if ((d[at] & 0x80) != 0) {
+                states.put(-1, group);
+            }
+        }
+        return states;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() < deadline).as(what).isTrue();
+            Thread.sleep(20);
+        }
+    }
+
+    private interface IoCheck {
+        boolean test() throws IOException;
+    }
+
+    private static BooleanSupplier io(IoCheck check) {
+        return () -> {
+            try {
+                return check.test();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+    }
+
+    private static void assertQuiet(CompletableFuture<?> f, String why) throws InterruptedException {
+        Thread.sleep(QUIET_MILLIS);
+        assertThat(f.isDone()).as(why).isFalse();
+    }
+
+    // ------------------------------------------------------------------ identity on every path
+
+    @Test
+    void sendTargetsOnEveryNodeListsEveryLiveNodesPortalWithItsGroupTag() throws Exception {
+        List<String> expected = new ArrayList<>();
+        nodes.forEach((id, node) -> expected.add("127.0.0.1:" + node.portal().getPort() + "," + id));
+        for (TandemNode node : nodes.values()) {
+            List<DiscoveredTarget> targets = IscsiSession.discover(node.portal(), LoginOptions.discovery());
+            assertThat(targets).hasSize(1);
+            assertThat(targets.getFirst().name()).isEqualTo(TARGET);
+            assertThat(targets.getFirst().addresses()).as("from node on port %d", node.portal().getPort())
+                    .containsExactlyElementsOf(expected);
+        }
+        stopNode(3);
+        List<String> survivors = expected.subList(0, 2);
+        await(io(() -> IscsiSession.discover(nodes.get(1).portal(), LoginOptions.discovery()).getFirst().addresses()
+                .equals(survivors)), "a stopped node's portal leaves SendTargets");
+    }
+
+    @Test
+    void everyPathReportsTheSameTargetPortGroupsAndLuIdentity() throws Exception {
+        List<byte[]> reports = new ArrayList<>();
+        byte[] naa = null;
+        for (int id = 1; id <= 3; id++) {
+            IscsiSession s = login(id, "iqn.2025-01.io.tandem.it:host", id);
+            byte[] report = rtpg(s);
+            reports.add(report);
+            assertThat(groupStates(report)).isEqualTo(Map.of(1, 0, 2, 0, 3, 0)); // every path Active/Optimized
+            byte[] vpd = s.execute(ScsiRequest.read(LUN, Cdbs.inquiry(true, 0x83, 1024), 1024)).requireGood();
+            Map<Integer, byte[]> designators = designators(vpd);
+            if (naa == null) {
+                naa = designators.get(0x3);
+            }
+            assertThat(designators.get(0x3)).as("the same NAA identifier through node %d", id).isEqualTo(naa);
+            assertThat(u16(designators.get(0x4), 2)).as("relative target port of node %d", id).isEqualTo(id);
+            assertThat(u16(designators.get(0x5), 2)).as("target port group of node %d", id).isEqualTo(id);
+        }
+        assertThat(reports.get(1)).as("RTPG through node 2").isEqualTo(reports.get(0));
+        assertThat(reports.get(2)).as("RTPG through node 3").isEqualTo(reports.get(0));
+        // Each group lists its node's relative target port.
+        byte[] d = reports.get(0);
+        for (int at = 4, group = 1; at < d.length; at += 12, group++) {
+            assertThat(d[at + 7]).isEqualTo((byte) 1);
+            assertThat(u16(d, at + 8 + 2)).isEqualTo(group);
+        }
+    }
+
+    /** VPD 83h designators by type (first of each type with association "target port" or "LU"). */
+    private static Map<Integer, byte[]> designators(byte[] vpd) {
+        Map<Integer, byte[]> out = new TreeMap<>();
+        for (int at = 4; at + 4 <= vpd.length; at += 4 + (vpd[at + 3] & 0xFF)) {
+            int type = vpd[at + 1] & 0x0F;
+            out.putIfAbsent(type, Arrays.copyOfRange(vpd, at + 4, at + 4 + (vpd[at + 3] & 0xFF)));
+        }
+        return out;
+    }
+
+    private static int u16(byte[] b, int at) {
+        return (b[at] & 0xFF) << 8 | (b[at + 1] & 0xFF);
+    }
+
+    // ------------------------------------------------------------------ persistent reservations
+
+    private static final long KEY_A = 0xA1A1A1A1A1A1A1A1L, KEY_B = 0xB2B2B2B2B2B2B2B2L;
+
+    @Test
+    void aReservationMadeThroughOneNodeHoldsOnEveryNode() throws Exception {
+        ScsiDevice a = login(1, "iqn.2025-01.io.tandem.it:a", 1).device(LUN);
+        ScsiDevice b = login(2, "iqn.2025-01.io.tandem.it:b", 2).device(LUN);
+        IscsiSession outsider = login(3, "iqn.2025-01.io.tandem.it:c", 3);
+
+        assertThat(a.persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
+        assertThat(b.persistentReserveOut(REGISTER, 0, 0, KEY_B, false).isGood()).isTrue();
+        assertThat(b.persistentReserveOut(RESERVE, WRITE_EXCLUSIVE, KEY_B, 0, false).isGood()).isTrue();
+
+        assertThat(outsider.device(LUN).readKeys().keys()).as("node 3 sees both keys").containsExactly(KEY_A, KEY_B);
+        assertThat(outsider.device(LUN).readReservation().key()).isEqualTo(KEY_B);
+        assertThat(write(outsider, 10, Patterns.blocks(10, 1, BLOCK, 1)).status())
+                .as("not the holder, on a third node").isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+        assertThat(write(a.session(), 10, Patterns.blocks(10, 1, BLOCK, 2)).status())
+                .as("registered but not the holder of a Write Exclusive reservation").isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+        assertThat(write(b.session(), 10, Patterns.blocks(10, 1, BLOCK, 3)).isGood()).isTrue();
+        assertThat(read(outsider, 10, 1)).as("reads pass, and see the holder's write").isEqualTo(Patterns.blocks(10, 1, BLOCK, 3));
+    }
+
+    @Test
+    void preemptAndAbortThroughOneNodeAbortsTheVictimsCommandsOnAnother() throws Exception {
+        IscsiSession victim = login(1, "iqn.2025-01.io.tandem.it:victim", 1);
+        IscsiSession preemptor = login(2, "iqn.2025-01.io.tandem.it:preemptor", 2);
+        assertThat(victim.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
+        assertThat(preemptor.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_B, false).isGood()).isTrue();
+        assertThat(preemptor.device(LUN).persistentReserveOut(RESERVE, WE_RO, KEY_B, 0, false).isGood()).isTrue();
+
+        // On node 1, the victim's ORDERED write sits in the backend; its SIMPLE write waits behind it.
+        byte[] inBackend = Patterns.blocks(100, 2, BLOCK, 7);
+        byte[] queued = Patterns.blocks(200, 2, BLOCK, 8);
+        HoldingBlockDevice node1 = backends.get(1);
+        node1.holdWrites();
+        CompletableFuture<ScsiResult> first = victim.submit(
+                ScsiRequest.write(LUN, Cdbs.write10(100, 2), inBackend).withTaskAttribute(ScsiRequest.ORDERED));
+        node1.awaitHeld(1, WAIT);
+        CompletableFuture<ScsiResult> second = victim.submit(ScsiRequest.write(LUN, Cdbs.write10(200, 2), queued));
+
+        CompletableFuture<ScsiResult> preempt = preemptor.submit(
+                preemptor.device(LUN).persistentReserveOutRequest(PREEMPT_AND_ABORT, WE_RO, KEY_B, KEY_A, false));
+        assertQuiet(preempt, "PREEMPT AND ABORT waits for the victim's write in node 1's backend");
+        node1.release();
+        assertThat(preempt.get(WAIT.toSeconds(), TimeUnit.SECONDS).status()).isEqualTo(ScsiResult.GOOD);
+
+        // After PREEMPT AND ABORT returned: the committed write landed whole, the queued one never will.
+        IscsiSession reader = login(3, "iqn.2025-01.io.tandem.it:reader", 3);
+        assertThat(read(reader, 100, 2)).isEqualTo(inBackend);
+        assertThat(read(reader, 200, 2)).as("the aborted write left nothing").isEqualTo(new byte[2 * BLOCK]);
+        Thread.sleep(QUIET_MILLIS);
+        assertThat(first.isDone() || second.isDone()).as("aborted tasks get no status (TAS=0)").isFalse();
+        assertThat(read(reader, 200, 2)).isEqualTo(new byte[2 * BLOCK]);
+        assertThat(drainUnitAttentions(victim)).containsExactly(0x062A05); // REGISTRATIONS PREEMPTED
+        assertThat(write(victim, 300, Patterns.blocks(300, 1, BLOCK, 9)).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+        assertThat(reader.device(LUN).readKeys().keys()).containsExactly(KEY_B);
+    }
+
+    @Test
+    void registerAndMoveHandsTheReservationToANexusOnAnotherNode() throws Exception {
+        String aName = "iqn.2025-01.io.tandem.it:mover-target";
+        IscsiSession a = login(1, aName, 1);
+        IscsiSession b = login(2, "iqn.2025-01.io.tandem.it:mover", 2);
+        assertThat(b.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_B, false).isGood()).isTrue();
+        assertThat(b.device(LUN).persistentReserveOut(RESERVE, WRITE_EXCLUSIVE, KEY_B, 0, false).isGood()).isTrue();
+
+        // Move to a's nexus: its initiator port through node 1's relative target port (1).
+        byte[] transportId = iscsiTransportId(aName + ",i,0x801234560001");
+        byte[] list = new byte[24 + transportId.length];
+        putLong(list, 0, KEY_B);
+        putLong(list, 8, KEY_A);
+        list[19] = 1; // RELATIVE TARGET PORT IDENTIFIER
+        list[23] = (byte) transportId.length;
+        System.arraycopy(transportId, 0, list, 24, transportId.length);
+        byte[] cdb = {0x5F, REGISTER_AND_MOVE, WRITE_EXCLUSIVE, 0, 0, 0, 0, 0, (byte) list.length, 0};
+        ScsiResult moved = b.execute(ScsiRequest.write(LUN, cdb, list));
+        assertThat(moved.status()).as(moved.toString()).isEqualTo(ScsiResult.GOOD);
+
+        IscsiSession c = login(3, "iqn.2025-01.io.tandem.it:observer", 3);
+        assertThat(c.device(LUN).readReservation().key()).isEqualTo(KEY_A);
+        assertThat(write(a, 20, Patterns.blocks(20, 1, BLOCK, 4)).isGood()).as("the new holder writes on node 1").isTrue();
+        assertThat(write(b, 20, Patterns.blocks(20, 1, BLOCK, 5)).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    }
+
+    private static byte[] iscsiTransportId(String initiatorPort) {
+        byte[] name = initiatorPort.getBytes(StandardCharsets.UTF_8);
+        int length = (name.length + 1 + 3) / 4 * 4; // null-terminated, padded to a multiple of 4
+        byte[] id = new byte[4 + length];
+        id[0] = 0x45; // FORMAT CODE 01b, PROTOCOL IDENTIFIER iSCSI (5)
+        id[3] = (byte) length;
+        System.arraycopy(name, 0, id, 4, name.length);
+        return id;
+    }
+
+    private static void putLong(byte[] b, int at, long v) {
+        for (int i = 0; i < 8; i++) {
+            b[at + i] = (byte) (v >>> (56 - 8 * i));
+        }
+    }
+
+    // ------------------------------------------------------------------ COMPARE AND WRITE
+
+    private static byte[] compareAndWrite(long lba) {
+        byte[] c = new byte[16];
+        c[0] = (byte) 0x89;
+        for (int i = 0; i < 8; i++) {
+            c[2 + i] = (byte) (lba >>> (56 - 8 * i));
+        }
+        c[13] = 1; // NUMBER OF LOGICAL BLOCKS
+        return c;
+    }
+
+    @Test
+    void compareAndWriteFromTwoNodesOnOneBlockHasExactlyOneWinnerPerRound() throws Exception {
+        IscsiSession[] paths = {login(1, "iqn.2025-01.io.tandem.it:esx-a", 1), login(2, "iqn.2025-01.io.tandem.it:esx-b", 2)};
+        long lba = 77;
+        for (int round = 0; round < 40; round++) {
+            byte[] current = read(paths[0], lba, 1);
+            List<CompletableFuture<ScsiResult>> attempts = new ArrayList<>();
+            List<byte[]> proposals = new ArrayList<>();
+            for (int p = 0; p < paths.length; p++) {
+                byte[] proposal = Patterns.blocks(lba, 1, BLOCK, 100 * round + p + 1);
+                byte[] data = new byte[2 * BLOCK];
+                System.arraycopy(current, 0, data, 0, BLOCK);
+                System.arraycopy(proposal, 0, data, BLOCK, BLOCK);
+                proposals.add(proposal);
+                attempts.add(paths[p].submit(ScsiRequest.write(LUN, compareAndWrite(lba), data)));
+            }
+            int winner = -1;
+            for (int p = 0; p < paths.length; p++) {
+                ScsiResult r = attempts.get(p).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                if (r.isGood()) {
+                    assertThat(winner).as("round %d: two winners", round).isEqualTo(-1);
+                    winner = p;
+                } else {
+                    assertThat(r.sense()).as("round %d: %s", round, r).isNotNull();
+                    assertThat(r.sense().is(Sense.MISCOMPARE, 0x1D, 0x00)).as("round %d: %s", round, r).isTrue();
+                }
+            }
+            assertThat(winner).as("round %d: one winner", round).isNotEqualTo(-1);
+            assertThat(read(paths[1], lba, 1)).as("round %d: the winner's block, seen through node 2", round)
+                    .isEqualTo(proposals.get(winner));
+        }
+    }
+
+    // ------------------------------------------------------------------ task management
+
+    @Test
+    void logicalUnitResetThroughOneNodeAbortsAndTellsEveryNode() throws Exception {
+        IscsiSession issuer = login(1, "iqn.2025-01.io.tandem.it:resetter", 1);
+        IscsiSession other = login(2, "iqn.2025-01.io.tandem.it:other", 2);
+        IscsiSession third = login(3, "iqn.2025-01.io.tandem.it:third", 3);
+
+        HoldingBlockDevice node2 = backends.get(2);
+        node2.holdReads();
+        CompletableFuture<ScsiResult> read = other.submit(ScsiRequest.read(LUN, Cdbs.read10(0, 8), 8 * BLOCK));
+        node2.awaitHeld(1, WAIT);
+
+        CompletableFuture<Integer> reset = CompletableFuture.supplyAsync(() -> {
+            try {
+                return issuer.taskManagement(LOGICAL_UNIT_RESET, LUN, -1, 0);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertQuiet(reset, "the reset waits for the read in node 2's backend");
+        node2.release();
+        assertThat(reset.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(FUNCTION_COMPLETE);
+
+        for (IscsiSession s : List.of(issuer, other, third)) {
+            assertThat(drainUnitAttentions(s)).as("BUS DEVICE RESET FUNCTION OCCURRED on every node")
+                    .containsExactly(0x062903);
+        }
+        Thread.sleep(50);
+        assertThat(read.isDone()).as("the aborted read on node 2 got no status").isFalse();
+    }
+
+    @Test
+    void clearTaskSetThroughOneNodeReachesTheOthers() throws Exception {
+        IscsiSession issuer = login(3, "iqn.2025-01.io.tandem.it:clearer", 3);
+        IscsiSession other = login(1, "iqn.2025-01.io.tandem.it:loser", 1);
+        HoldingBlockDevice node1 = backends.get(1);
+        node1.holdReads();
+        CompletableFuture<ScsiResult> read = other.submit(ScsiRequest.read(LUN, Cdbs.read10(0, 1), BLOCK));
+        node1.awaitHeld(1, WAIT);
+        CompletableFuture<Integer> clear = CompletableFuture.supplyAsync(() -> {
+            try {
+                return issuer.taskManagement(CLEAR_TASK_SET, LUN, -1, 0);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertQuiet(clear, "CLEAR TASK SET waits for the read on node 1");
+        node1.release();
+        assertThat(clear.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(FUNCTION_COMPLETE);
+        assertThat(drainUnitAttentions(other)).as("COMMANDS CLEARED BY ANOTHER INITIATOR").containsExactly(0x062F00);
+        assertThat(drainUnitAttentions(issuer)).isEmpty();
+        assertThat(read.isDone()).isFalse();
+    }
+
+    // ------------------------------------------------------------------ membership and ALUA
+
+    @Test
+    void aStoppedNodesGroupReadsUnavailableOnTheOthersAndComesBackActive() throws Exception {
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:watcher", 1);
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:watcher", 2);
+        stopNode(3);
+        await(io(() -> groupStates(rtpg(s1)).get(3) == 0x3), "node 3's group reads Unavailable");
+        assertThat(drainUnitAttentions(s2)).as("every nexus hears of the change").contains(0x062A06);
+        assertThat(groupStates(rtpg(s2))).isEqualTo(Map.of(1, 0, 2, 0, 3, 3));
+
+        startNode(3);
+        await(io(() -> groupStates(rtpg(s1)).get(3) == 0x0), "node 3 is Active/Optimized again");
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:watcher", 3);
+        assertThat(groupStates(rtpg(s3))).isEqualTo(Map.of(1, 0, 2, 0, 3, 0));
+    }
+
+    @Test
+    void activeStandbyOwnershipMovesToASurvivorWhenTheOwnerStops() throws Exception {
+        nodes.get(1).addLun(new LunConfig(1, "quorum", LunConfig.Backend.FILE, dir.resolve("quorum.img"), 4L << 20, BLOCK,
+                false, List.of(), 0, AluaMode.ACTIVE_STANDBY));
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:ha", 1);
+        IoCheck ownerKnown = () -> {
+            ScsiResult r = rtpg(s1, 1);
+            return r.isGood() && groupStates(r.data()).containsKey(-1);
+        };
+        await(io(ownerKnown), "LUN 1 has an owner");
+        Map<Integer, Integer> states = groupStates(rtpg(s1, 1).requireGood());
+        int owner = states.get(-1);
+        assertThat(states.get(owner)).isEqualTo(0x0);
+        assertThat(states.entrySet().stream().filter(e -> e.getKey() > 0 && e.getKey() != owner).map(Map.Entry::getValue))
+                .as("the others are Standby").containsOnly(0x2);
+
+        int survivor = owner == 1 ? 2 : 1;
+        IscsiSession watcher = login(survivor, "iqn.2025-01.io.tandem.it:ha2", survivor);
+        stopNode(owner);
+        await(io(() -> {
+            ScsiResult r = rtpg(watcher, 1);
+            return r.isGood() && groupStates(r.data()).get(owner) == 0x3 && groupStates(r.data()).get(-1) != owner;
+        }), "a survivor owns LUN 1 once its owner stopped");
+        Map<Integer, Integer> after = groupStates(rtpg(watcher, 1).requireGood());
+        assertThat(after.get(after.get(-1))).as("the new owner is Active/Optimized").isEqualTo(0x0);
+        assertThat(after.get(-1)).isNotEqualTo(owner);
+    }
+
+    // ------------------------------------------------------------------ configuration
+    @Test
+    void aLunGrownThroughOneNodeGrowsOnEveryNodeWithItsUnitAttention() throws Exception {
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:grow-b", 2);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:grow-c", 3);
+        long newBlocks = (32L << 20) / BLOCK;
+        nodes.get(1).resizeLun(LUN, 32L << 20);
+        await(() -> nodes.get(2).scsiTarget().logicalUnit(LUN).blockCount() == newBlocks
+                && nodes.get(3).scsiTarget().logicalUnit(LUN).blockCount() == newBlocks, "every node grew the LU");
+        for (IscsiSession s : List.of(s2, s3)) {
+            assertThat(drainUnitAttentions(s)).as("CAPACITY DATA HAS CHANGED").containsExactly(0x062A09);
+            assertThat(s.device(LUN).readCapacity16().blocks()).isEqualTo(newBlocks);
+        }
+        long lba = newBlocks - 1; // past the old end
+        assertThat(write(s3, lba, Patterns.blocks(lba, 1, BLOCK, 5)).isGood()).isTrue();
+        assertThat(read(s2, lba, 1)).as("written through node 3, read through node 2").isEqualTo(Patterns.blocks(lba, 1, BLOCK, 5));
+        assertThat(Files.size(dir.resolve("lun0.img"))).as("the shared file grew once").isEqualTo(32L << 20);
+    }
+
+
+    @Test
+    void aLunAddedThroughOneNodeAppearsOnEveryNodeWithItsUnitAttention() throws Exception {
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:inventory", 3);
+        nodes.get(1).addLun(LunConfig.file(2, 4L << 20, BLOCK).withInitiators(List.of()));
+        await(() -> nodes.get(3).scsiTarget().logicalUnit(2) != null, "node 3 exports the new LUN");
+        assertThat(drainUnitAttentions(s3)).as("REPORTED LUNS DATA HAS CHANGED").containsExactly(0x063F0E);
+        assertThat(s3.device(LUN).reportLuns()).containsExactly(0, 2);
+        nodes.get(2).removeLun(2);
+        await(() -> nodes.get(3).scsiTarget().logicalUnit(2) == null, "node 3 drops the removed LUN");
+        assertThat(s3.device(LUN).reportLuns()).containsExactly(0);
+    }
+}
