@@ -9,7 +9,8 @@
 #   - ZooKeeper: --zk-servers 3 (default) runs a three-server ensemble, one JVM per server
 #     (ZooKeeper's own QuorumPeerMain from the Tandem jar; tickTime 2000, data under WORK,
 #     log fsync on, as shipped), client ports P+4..P+6; --zk-servers 1 one standalone server;
-#     --zookeeper HOST:PORT[,...] uses an existing ensemble instead (cluster name bench-<pid>).
+#     --zookeeper HOST:PORT[,...] uses an existing ensemble instead (cluster name bench-<pid>;
+#     its subtree /tandem/bench-<pid> is deleted at the end).
 #   - single:  `tandem serve --portal 127.0.0.1:P --config lun.yaml` (local coordinator).
 #   - cluster: nodes 1..3, each its own process as in production:
 #              `tandem serve --portal 127.0.0.1:P+i --config lun.yaml --node-id i
@@ -153,14 +154,15 @@ for ((p = base_port; p <= base_port + 12; p++)); do
 done
 
 # ---------------------------------------------------------------------------------------
-# Build: the server jar, and the test classes that hold the PR OUT client.
+# Build: the server jar, and the test classes that hold the benchmark's Java clients
+# (io.tandem.it.bench: the PR OUT client, the ZooKeeper subtree cleanup).
 
 tandem_select_jdk
 tandem_ensure_built
 test_classes=$TANDEM_ROOT/tandem-server/target/test-classes
-pr_client_class=$test_classes/io/tandem/it/bench/PrOutLatencyBench.class
-if [[ $skip_pr -eq 0 && ( ! -f "$pr_client_class" || -n "$(find "$TANDEM_ROOT/tandem-server/src/test" -newer "$pr_client_class" -print -quit)" ) ]]; then
-    log "compiling the test classes (PR OUT client)"
+bench_class=$test_classes/io/tandem/it/bench/PrOutLatencyBench.class
+if [[ ! -f "$bench_class" || -n "$(find "$TANDEM_ROOT/tandem-server/src/test" -newer "$bench_class" -print -quit)" ]]; then
+    log "compiling the test classes (the benchmark's Java clients)"
     # shellcheck disable=SC2086  # TANDEM_MVN_ARGS holds several arguments
     run_bounded 1200 mvn -B -q -f "$TANDEM_ROOT/pom.xml" ${TANDEM_MVN_ARGS:-} -pl tandem-server -am test-compile \
         >"$out/test-compile.log" 2>&1 || { cat "$out/test-compile.log" >&2; die "test-compile failed"; }
@@ -193,6 +195,8 @@ zk_mode() {
 if [[ -n "$zookeeper" ]]; then
     zk_connect=$zookeeper
     zk_description="external ($zookeeper)"
+    # The cluster's subtree is the benchmark's own: removed once the nodes have stopped.
+    register_cleanup_after "timeout 60 \"$java\" -cp \"$test_classes:$jar\" io.tandem.it.bench.DeleteZooKeeperTree \"$zk_connect\" /tandem/$cluster_name >\"$out/zookeeper-cleanup.log\" 2>&1"
 else
     zk_connect=""
     for ((i = 1; i <= zk_servers; i++)); do
