@@ -402,6 +402,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
     echo "Tandem cluster vs single node: $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "LUN $size, block $block_size B, one file for all; work dir filesystem: $(df -PT "$workdir" | awk 'NR == 2 { print $2 " on " $1 }')"
     echo "cluster: 3 nodes (one process each) on 127.0.0.1:$(node_port 1)..$(node_port 3); ZooKeeper: $zk_description"
+    echo "java: $("$java" -version 2>&1 | head -n 1), TANDEM_JAVA_OPTS: ${TANDEM_JAVA_OPTS:-(none)}"
     if [[ $skip_pr -eq 0 ]]; then
         echo
         echo "PR OUT latency, ms ($pr_iterations iterations per scenario; reference rows need no coordination)"
