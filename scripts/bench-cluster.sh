@@ -61,6 +61,8 @@ set -euo pipefail
 SCRIPT_NAME=bench-cluster
 # shellcheck source=scripts/lib/common.sh
 source "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
+# shellcheck source=scripts/lib/bench.sh
+source "$TANDEM_ROOT/scripts/lib/bench.sh"
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
 
@@ -290,38 +292,7 @@ fi
 # ---------------------------------------------------------------------------------------
 # 2. Data path
 
-# Test table: name | unit | command (URL appended). Units: IOPS or MB/s.
-tests=(
-    "qemu 4K rand read QD32|IOPS|qemu-img bench -f raw -t none -d 32 -s 4096 -S $step -c $n4k"
-    "qemu 4K rand write QD32|IOPS|qemu-img bench -f raw -t none -d 32 -s 4096 -S $step -c $n4k -w --pattern=165"
-    "qemu 1M seq read QD4|MB/s|qemu-img bench -f raw -t none -d 4 -s 1M -c $n1m"
-    "qemu 1M seq write QD4|MB/s|qemu-img bench -f raw -t none -d 4 -s 1M -c $n1m -w --pattern=90"
-    "iscsi-perf 4K rand read QD32|IOPS|iscsi-perf -m 32 -b $((4096 / block_size)) -t $perf_secs -r"
-)
-
-# parse_run CMD UNIT LOG: sets REPLY_COUNT (operations; for iscsi-perf the IOPS), REPLY_SECS
-# (run time; 1 for iscsi-perf) and REPLY_BYTES (bytes per operation) from one client's log.
-parse_run() {
-    local cmd=$1 logfile=$2
-    if [[ $cmd == qemu-img* ]]; then
-        REPLY_SECS=$(sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p' "$logfile")
-        [[ -n "$REPLY_SECS" ]] || die "no run time in $logfile"
-        REPLY_COUNT=$(sed -n 's/.* -c \([0-9]*\).*/\1/p' <<<"$cmd")
-        REPLY_BYTES=$(numfmt --from=iec "$(sed -n 's/.* -s \([0-9KM]*\).*/\1/p' <<<"$cmd")")
-    else
-        # iscsi-perf rewrites its status line with \r; the last line holds the average
-        REPLY_COUNT=$(tr '\r' '\n' <"$logfile" | sed -n 's/^iops average \([0-9]*\) .*/\1/p' | tail -n 1)
-        [[ -n "$REPLY_COUNT" ]] || die "no 'iops average' in $logfile"
-        REPLY_SECS=1
-        REPLY_BYTES=4096
-    fi
-}
-
-# metric UNIT COUNT BYTES SECS: prints IOPS or MB/s.
-metric() {
-    awk -v u="$1" -v c="$2" -v b="$3" -v s="$4" \
-        'BEGIN { if (u == "IOPS") printf "%.0f", c / s; else printf "%.1f", c * b / s / 1048576 }'
-}
+bench_tests "$step" "$n4k" "$n1m" "$block_size" "$perf_secs"
 
 # measure KIND "CMD" UNIT LOGPREFIX: one run against KIND (single, cluster: node 1, or
 # aggregate: one client per node at once); sets REPLY. The clients run in this shell
@@ -394,9 +365,7 @@ fi
 # ---------------------------------------------------------------------------------------
 # Report
 
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 {
     echo "Tandem cluster vs single node: $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"

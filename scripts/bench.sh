@@ -37,6 +37,8 @@ set -euo pipefail
 SCRIPT_NAME=bench
 # shellcheck source=scripts/lib/common.sh
 source "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
+# shellcheck source=scripts/lib/bench.sh
+source "$TANDEM_ROOT/scripts/lib/bench.sh"
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
 
@@ -112,37 +114,17 @@ for k in "${kinds[@]}"; do
         "$TARGET_URL" >"$out/$k.prefill" 2>&1 || die "$k: prefill failed (see $out/$k.prefill)"
 done
 
-# Test table: name | unit | command (URL appended). Units: IOPS or MB/s.
-tests=(
-    "qemu 4K rand read QD32|IOPS|qemu-img bench -f raw -t none -d 32 -s 4096 -S $step -c $n4k"
-    "qemu 4K rand write QD32|IOPS|qemu-img bench -f raw -t none -d 32 -s 4096 -S $step -c $n4k -w --pattern=165"
-    "qemu 1M seq read QD4|MB/s|qemu-img bench -f raw -t none -d 4 -s 1M -c $n1m"
-    "qemu 1M seq write QD4|MB/s|qemu-img bench -f raw -t none -d 4 -s 1M -c $n1m -w --pattern=90"
-    "iscsi-perf 4K rand read QD32|IOPS|iscsi-perf -m 32 -b $((4096 / block_size)) -t $perf_secs -r"
-)
+bench_tests "$step" "$n4k" "$n1m" "$block_size" "$perf_secs"
 
 # measure "CMD" URL UNIT LOG: sets REPLY to the metric of one run. (Not a $(...) helper:
 # the client must run in this shell so that a signal stops it through the cleanup trap.)
 measure() {
-    local cmd=$1 target_url=$2 unit=$3 logfile=$4 secs count bytes rc=0
+    local cmd=$1 target_url=$2 unit=$3 logfile=$4 rc=0
     # shellcheck disable=SC2086  # cmd is a word list from the table above
     run_bounded 600 $cmd "$target_url" >"$logfile" 2>&1 || rc=$?
     [[ $rc -eq 0 ]] || die "'$cmd $target_url' exited with status $rc (see $logfile)"
-    if [[ $cmd == qemu-img* ]]; then
-        secs=$(sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p' "$logfile")
-        [[ -n "$secs" ]] || die "no run time in $logfile"
-        count=$(sed -n 's/.* -c \([0-9]*\).*/\1/p' <<<"$cmd")
-        bytes=$(numfmt --from=iec "$(sed -n 's/.* -s \([0-9KM]*\).*/\1/p' <<<"$cmd")")
-        if [[ $unit == IOPS ]]; then
-            REPLY=$(awk -v c="$count" -v s="$secs" 'BEGIN { printf "%.0f", c / s }')
-        else
-            REPLY=$(awk -v c="$count" -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.1f", c * b / s / 1048576 }')
-        fi
-    else
-        # iscsi-perf rewrites its status line with \r; the last line holds the average
-        REPLY=$(tr '\r' '\n' <"$logfile" | sed -n 's/^iops average \([0-9]*\) .*/\1/p' | tail -n 1)
-        [[ -n "$REPLY" ]] || die "no 'iops average' in $logfile"
-    fi
+    parse_run "$cmd" "$logfile"
+    REPLY=$(metric "$unit" "$REPLY_COUNT" "$REPLY_BYTES" "$REPLY_SECS")
 }
 
 declare -A values=()
@@ -157,7 +139,6 @@ for ((r = 1; r <= runs; r++)); do
     done
 done
 
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 {
     echo "Tandem vs tgt: $(date -u +%FT%TZ), $(nproc) CPUs, LUN $size, block $block_size B, $runs runs, medians"
@@ -169,7 +150,7 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { if
         [[ -n "${values["$name|tandem"]:-}" ]] && a=$(median "${values["$name|tandem"]}")
         [[ -n "${values["$name|tgt"]:-}" ]] && b=$(median "${values["$name|tgt"]}")
         if [[ -n "$a" && -n "$b" ]]; then
-            ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+            ratio=$(ratio "$a" "$b")
         fi
         printf '%-30s %-5s %12s %12s %8s\n' "$name" "$unit" "${a:--}" "${b:--}" "$ratio"
     done
