@@ -263,6 +263,7 @@ log "testing $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected 
 log "raw log: $raw"
 
 errors=()
+run_counts=()
 for i in "${!suites[@]}"; do
     s=${suites[$i]}
     if [[ ${suite_lu[$i]} == read-only ]]; then
@@ -293,6 +294,15 @@ for i in "${!suites[@]}"; do
     summary=$(grep '^SUMMARY' <<<"$parsed" || true)
     n_results=$(grep -c '^RESULT' <<<"$parsed" || true)
     n_failed=$(grep -c $'^RESULT\tFAILED' <<<"$parsed" || true)
+    n_passed=$(grep -c $'^RESULT\tPASSED' <<<"$parsed" || true)
+    n_skipped=$(grep -c $'^RESULT\tSKIPPED' <<<"$parsed" || true)
+    paths=""
+    for u in "${urls[@]}"; do
+        # iscsi://host:port/iqn/lun -> :port/lun, enough to tell the paths of one target apart
+        [[ "$u" =~ ^iscsi://[^/]*(:[0-9]+)/[^/]+/([0-9]+)$ ]] && u="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
+        paths+="${paths:+ + }$u"
+    done
+    run_counts+=("$(printf '%-32s %-20s %7d %7d %8d' "${s:0:32}" "$paths" "$n_passed" "$n_failed" "$n_skipped")")
     if [[ $rc -eq 124 || $rc -eq 137 ]]; then
         errors+=("$s: iscsi-test-cu timed out after ${t}s")
     elif [[ -z "$summary" ]]; then
@@ -373,6 +383,12 @@ awk -F'\t' '
         printf "\nTOTAL passed=%d failed=%d skipped=%d (skipped and not allowed=%d)\n", tp, tf, ts, bad + 0
     }
 ' "$allowed_dump" "$combined" | tee "$out/summary.txt"
+
+{
+    echo
+    printf '%-32s %-20s %7s %7s %8s\n' "run" "paths" "passed" "failed" "skipped"
+    printf '%s\n' "${run_counts[@]}"
+} | tee -a "$out/summary.txt"
 
 if [[ ${#errors[@]} -gt 0 ]]; then
     echo

@@ -157,6 +157,20 @@ pick_free_port() {
     die "no free TCP port found"
 }
 
+# pick_free_port_range BASE COUNT: prints the first port P >= BASE such that P..P+COUNT-1 are
+# all free (a cluster's nodes listen on consecutive ports), trying 200 bases.
+pick_free_port_range() {
+    local base=$1 count=$2 p i ok
+    for ((p = base; p < base + 200; p++)); do
+        ok=1
+        for ((i = 0; i < count; i++)); do
+            if port_is_listening $((p + i)); then ok=0; p=$((p + i)); break; fi
+        done
+        [[ $ok -eq 1 ]] && { printf '%s' "$p"; return 0; }
+    done
+    die "no $count consecutive free TCP ports from $base on"
+}
+
 # wait_for_port HOST PORT PID NAME LOGFILE: until HOST:PORT accepts a connection; fails
 # early if PID exits, and after TARGET_START_TIMEOUT seconds.
 wait_for_port() {
@@ -218,6 +232,82 @@ start_tandem() {
     TARGET_IQN=${url%/*}
     TARGET_IQN=${TARGET_IQN##*/}
     log "Tandem ready: $TARGET_URL (pid $TARGET_PID)"
+}
+
+# start_cluster_demo NODES DATA_DIR LOGFILE [EXTRA_CLUSTER_DEMO_ARGS...]
+# Starts `tandem cluster-demo --nodes NODES` (embedded ZooKeeper on a port the kernel picks,
+# nodes on consecutive free ports from TANDEM_CLUSTER_TEST_PORT, default 13270) in the background
+# and waits until it prints "ready" and every node accepts connections. A port taken by someone
+# else between the choice and the bind makes it try again with the next free range (3 attempts).
+# Sets CLUSTER_PID, CLUSTER_LOG, and CLUSTER_URL[i] (node i's LUN 0) plus CLUSTER_LU_URL["i/lun"]
+# for every other LUN the demo prints; the caller declares those two as global arrays
+# (declare -a CLUSTER_URL; declare -A CLUSTER_LU_URL).
+start_cluster_demo() {
+    local nodes=$1 data=$2 logfile=$3 base attempt i deadline line
+    shift 3
+    tandem_select_jdk
+    tandem_ensure_built
+    base=${TANDEM_CLUSTER_TEST_PORT:-13270}
+    for attempt in 1 2 3; do
+        base=$(pick_free_port_range "$base" "$nodes")
+        mkdir -p "$data"
+        log "starting a $nodes-node cluster on 127.0.0.1:$base..$((base + nodes - 1)) (data $data, log $logfile)"
+        "$TANDEM_LAUNCHER" cluster-demo --nodes "$nodes" --base-port "$base" --data "$data" "$@" >"$logfile" 2>&1 &
+        CLUSTER_PID=$!
+        CLUSTER_LOG=$logfile
+        register_pid "$CLUSTER_PID"
+        deadline=$((SECONDS + TARGET_START_TIMEOUT))
+        until grep -qE '^[[:space:]]*ready[[:space:]]*$' "$logfile" 2>/dev/null; do
+            if ! kill -0 "$CLUSTER_PID" 2>/dev/null; then
+                break
+            fi
+            ((SECONDS < deadline)) || { _show_log_tail "$logfile"; die "the cluster did not print 'ready' within ${TARGET_START_TIMEOUT}s"; }
+            sleep 0.2
+        done
+        if kill -0 "$CLUSTER_PID" 2>/dev/null; then
+            break
+        fi
+        wait "$CLUSTER_PID" 2>/dev/null || true
+        unregister_pid "$CLUSTER_PID"
+        if [[ $attempt -lt 3 ]] && grep -q 'cannot listen on' "$logfile"; then
+            log "a port of $base..$((base + nodes - 1)) was taken meanwhile; trying the next range"
+            base=$((base + nodes))
+            rm -rf -- "$data"
+            continue
+        fi
+        _show_log_tail "$logfile"
+        die "the cluster exited before printing 'ready'"
+    done
+    CLUSTER_URL=()
+    CLUSTER_LU_URL=()
+    while IFS= read -r line; do
+        if [[ "$line" =~ ^node\ ([0-9]+):\ (iscsi://[^[:space:]]+)$ ]]; then
+            CLUSTER_URL[BASH_REMATCH[1]]=${BASH_REMATCH[2]}
+        elif [[ "$line" =~ ^node\ ([0-9]+)\ lun\ ([0-9]+)\ .*:\ (iscsi://[^[:space:]]+)$ ]]; then
+            CLUSTER_LU_URL["${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"]=${BASH_REMATCH[3]}
+        fi
+    done <"$logfile"
+    for ((i = 1; i <= nodes; i++)); do
+        [[ -n "${CLUSTER_URL[i]:-}" ]] || { _show_log_tail "$logfile"; die "the cluster printed no URL for node $i"; }
+        wait_for_port 127.0.0.1 $((base + i - 1)) "$CLUSTER_PID" "cluster node $i" "$logfile"
+    done
+    log "cluster ready (pid $CLUSTER_PID): ${CLUSTER_URL[*]}"
+}
+
+# stop_cluster_demo: SIGTERM to the cluster started last; it must stop every node and ZooKeeper
+# and exit 0.
+stop_cluster_demo() {
+    local rc=0
+    [[ -n "${CLUSTER_PID:-}" ]] || return 0
+    stop_pid "$CLUSTER_PID" cluster-demo || rc=$?
+    unregister_pid "$CLUSTER_PID"
+    CLUSTER_PID=""
+    if [[ $rc -ne 0 ]]; then
+        _show_log_tail "$CLUSTER_LOG"
+        log "cluster-demo exited with status $rc after SIGTERM (expected 0)"
+        return 1
+    fi
+    return 0
 }
 
 # ---------------------------------------------------------------------------------------

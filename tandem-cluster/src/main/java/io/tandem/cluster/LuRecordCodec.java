@@ -27,6 +27,7 @@ import java.util.TreeMap;
  * port-group-state 2 UNAVAILABLE
  * reset-epoch 3
  * capacity 2097152
+ * mode-parameters 5
  * issuer 1 iqn...%2Ci%2C0x801234560001 77
  * notice REGISTRATIONS_PREEMPTED 2 iqn...%2Ci%2C0x801234560002 0 iqn.b
  * change n1%2F42
@@ -78,6 +79,9 @@ final class LuRecordCodec {
         if (s.capacityBlocks() != 0) {
             b.append("capacity ").append(s.capacityBlocks()).append('\n');
         }
+        if (s.modeParameters() != 0) {
+            b.append("mode-parameters ").append(Long.toHexString(s.modeParameters())).append('\n');
+        }
         Transition t = s.transition();
         if (t.issuer() != null || t.issuerTag() != -1) {
             b.append("issuer ").append(t.issuer() == null ? "-" : nexus(t.issuer())).append(' ').append(t.issuerTag()).append('\n');
@@ -112,6 +116,7 @@ final class LuRecordCodec {
         Map<Integer, AccessState> states = new TreeMap<>();
         long resetEpoch = 0;
         long capacity = 0;
+        long modeParameters = 0;
         NexusId issuer = null;
         long issuerTag = -1;
         List<Notice> notices = new ArrayList<>();
@@ -134,6 +139,7 @@ final class LuRecordCodec {
                     case "port-group-state" -> states.put(Integer.parseInt(f[1]), AccessState.valueOf(f[2]));
                     case "reset-epoch" -> resetEpoch = Long.parseLong(f[1]);
                     case "capacity" -> capacity = Long.parseLong(f[1]);
+                    case "mode-parameters" -> modeParameters = Long.parseUnsignedLong(f[1], 16);
                     case "issuer" -> {
                         if (f[1].equals("-")) {
                             issuerTag = Long.parseLong(f[2]);
@@ -160,7 +166,7 @@ final class LuRecordCodec {
                 throw corrupt(luId, "missing or mismatched header fields");
             }
             return new Stored(new LuState(luId, version, generation, aptpl, registrations, reservation, spc2, owner, states,
-                    resetEpoch, capacity, new Transition(issuer, issuerTag, notices)), changeId);
+                    resetEpoch, capacity, modeParameters, new Transition(issuer, issuerTag, notices)), changeId);
         } catch (CoordinatorException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -23,12 +23,15 @@ import java.util.TreeMap;
  * @param portGroupStates    asymmetric access state per target port group id (absent: the group's default)
  * @param resetEpoch         increases with every LOGICAL UNIT RESET, so every node resets its share
  * @param capacityBlocks     the LU's capacity in logical blocks as last resized, 0 while the device decides
+ * @param modeParameters     the LU's current changeable mode parameters, shared by every I_T nexus on every
+ *                           node, in the SCSI layer's encoding (opaque here); 0 stands for their defaults,
+ *                           which is also what a reset or power loss returns them to (none are saveable)
  * @param transition         what the change that produced this version asks every node to do
  */
 public record LuState(String luId, long version, long prGeneration, boolean aptpl,
                       List<Registration> registrations, PersistentReservation reservation,
                       NexusId spc2Holder, int aluaOwnerGroup, Map<Integer, AccessState> portGroupStates,
-                      long resetEpoch, long capacityBlocks, Transition transition) {
+                      long resetEpoch, long capacityBlocks, long modeParameters, Transition transition) {
 
     public LuState {
         Objects.requireNonNull(luId, "luId");
@@ -42,7 +45,7 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     /** The record of an LU nobody has changed yet (version 0). */
     public static LuState initial(String luId) {
-        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), 0, 0, Transition.NONE);
+        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), 0, 0, 0, Transition.NONE);
     }
 
     // ---------------------------------------------------------------- queries
@@ -74,8 +77,8 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
     public LuState durable() {
         LuState blank = initial(luId);
         return aptpl
-                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), 0, 0, Transition.NONE)
-                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), 0, 0, Transition.NONE);
+                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), 0, 0, 0, Transition.NONE)
+                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), 0, 0, 0, Transition.NONE);
     }
 
     /** Same record apart from version and transition. */
@@ -88,12 +91,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withVersion(long v) {
         return new LuState(luId, v, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withPrGeneration(long g) {
         return new LuState(luId, version, g, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     /** PRGENERATION + 1, wrapping at 32 bits as the wire field does. */
@@ -103,12 +106,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withAptpl(boolean a) {
         return new LuState(luId, version, prGeneration, a, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withRegistrations(List<Registration> list) {
         return new LuState(luId, version, prGeneration, aptpl, list, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     /** Adds a registration at the end, or replaces the key of the nexus' existing one in place. */
@@ -132,22 +135,22 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withReservation(PersistentReservation r) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, r, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withSpc2Holder(NexusId holder) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withAluaOwnerGroup(int group) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, group,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withPortGroupStates(Map<Integer, AccessState> states) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                states, resetEpoch, capacityBlocks, transition);
+                states, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withPortGroupState(int group, AccessState state) {
@@ -158,16 +161,21 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withResetEpoch(long epoch) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, epoch, capacityBlocks, transition);
+                portGroupStates, epoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withCapacityBlocks(long blocks) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, blocks, transition);
+                portGroupStates, resetEpoch, blocks, modeParameters, transition);
+    }
+
+    public LuState withModeParameters(long encoded) {
+        return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
+                portGroupStates, resetEpoch, capacityBlocks, encoded, transition);
     }
 
     public LuState withTransition(Transition t) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, t);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, t);
     }
 }

@@ -26,6 +26,11 @@ public record Notice(Kind kind, List<NexusId> nexuses) {
         /** Establish unit attention CAPACITY DATA HAS CHANGED. */
         CAPACITY_DATA_CHANGED,
         /**
+         * MODE SELECT changed the LU's mode parameters (shared by every I_T nexus): establish unit
+         * attention MODE PARAMETERS CHANGED for every nexus but the issuer's. {@link #nexuses()} is empty.
+         */
+        MODE_PARAMETERS_CHANGED,
+        /**
          * Abort every task of these nexuses (except the task that made the change), with the task
          * aborted status semantics (TAS) of the node's Control mode page, before acknowledging.
          */
@@ -50,7 +55,7 @@ public record Notice(Kind kind, List<NexusId> nexuses) {
 
     /** Whether this notice concerns every nexus of the LU rather than the ones it lists. */
     public boolean concernsEveryNexus() {
-        return kind == Kind.CLEAR_TASK_SET || kind == Kind.LOGICAL_UNIT_RESET || kind == Kind.TARGET_WARM_RESET
+        return kind == Kind.MODE_PARAMETERS_CHANGED || kind == Kind.CLEAR_TASK_SET || kind == Kind.LOGICAL_UNIT_RESET || kind == Kind.TARGET_WARM_RESET
                 || kind == Kind.TARGET_COLD_RESET;
     }
 

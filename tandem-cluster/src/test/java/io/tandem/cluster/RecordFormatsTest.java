@@ -21,12 +21,21 @@ class RecordFormatsTest {
                 .withReservation(new PersistentReservation(B, ReservationType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS))
                 .withSpc2Holder(A).withAluaOwnerGroup(3).withPortGroupState(2, AccessState.STANDBY)
                 .withPortGroupState(3, AccessState.TRANSITIONING).withResetEpoch(5).withCapacityBlocks(1L << 40)
+                .withModeParameters(0xC5)
                 .withTransition(Transition.by(A, 0xFFFF_FFFFL, List.of(
                         Notice.of(Notice.Kind.ABORT_TASKS, List.of(B, A)),
-                        Notice.of(Notice.Kind.CAPACITY_DATA_CHANGED, List.of()))));
+                        Notice.of(Notice.Kind.CAPACITY_DATA_CHANGED, List.of()),
+                        Notice.of(Notice.Kind.MODE_PARAMETERS_CHANGED, List.of()))));
         LuRecordCodec.Stored back = LuRecordCodec.parse(LU, LuRecordCodec.render(full, "n1/42"));
         assertThat(back.state()).isEqualTo(full);
         assertThat(back.changeId()).isEqualTo("n1/42");
+    }
+
+    @Test
+    void modeParametersAreStoredButNotDurable() {
+        LuState changed = LuState.initial(LU).withVersion(3).withModeParameters(0x4);
+        assertThat(new String(LuRecordCodec.render(changed, ""), StandardCharsets.UTF_8)).contains("\nmode-parameters 4\n");
+        assertThat(changed.durable().modeParameters()).as("none are saveable: a power loss returns the defaults").isZero();
     }
 
     @Test

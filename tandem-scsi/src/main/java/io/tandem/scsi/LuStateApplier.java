@@ -8,6 +8,7 @@ import io.tandem.cluster.Transition;
 import io.tandem.scsi.alua.AccessStateChanges;
 import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.LogicalUnit;
+import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.SenseReason;
 import io.tandem.scsi.pr.NexusIds;
 import java.util.ArrayList;
@@ -55,12 +56,19 @@ final class LuStateApplier implements LuStateWatcher {
     @Override
     public CompletionStage<Void> apply(LuState previous, LuState next) {
         lu.state(next);
+        // New mode parameters take effect at once, before anyone hears of them; a reset's return to
+        // the defaults waits until its aborts are done, which follow the TAS bit in effect before it.
+        boolean reset = next.resetEpoch() != previous.resetEpoch();
+        ModeParameters modeParameters = ModeParameters.decode(next.modeParameters());
+        if (!reset) {
+            lu.modeParameters(modeParameters);
+        }
         AccessStateChanges.applied(lu, previous, next, nexuses.get());
         CompletableFuture<Void> grown = grow(previous, next);
-        if (next.version() > previous.version() + 1) {
-            return grown.thenCompose(v -> catchUp(previous, next)).thenCompose(v -> carryOut(next.transition()));
-        }
-        return grown.thenCompose(v -> carryOut(next.transition()));
+        CompletableFuture<Void> done = next.version() > previous.version() + 1
+                ? grown.thenCompose(v -> catchUp(previous, next)).thenCompose(v -> carryOut(next.transition()))
+                : grown.thenCompose(v -> carryOut(next.transition()));
+        return reset ? done.whenComplete((v, error) -> lu.modeParameters(modeParameters)) : done;
     }
 
     /**
@@ -98,8 +106,8 @@ final class LuStateApplier implements LuStateWatcher {
      * COMMANDS CLEARED BY DEVICE SERVER; then the unit attentions the difference between the two
      * records implies are established for this node's nexuses: a reset if the reset epoch moved,
      * REGISTRATIONS PREEMPTED for a nexus no longer registered, RESERVATIONS RELEASED or PREEMPTED
-     * for a registrant whose reservation changed. (ALUA and capacity changes are always derived
-     * from the two records.)
+     * for a registrant whose reservation changed, MODE PARAMETERS CHANGED if they did. (ALUA and
+     * capacity changes are always derived from the two records.)
      */
     private CompletableFuture<Void> catchUp(LuState previous, LuState next) {
         return aborter.abort(lu, lu.taskSet().select(c -> true), null, SenseReason.UA_COMMANDS_CLEARED_BY_DEVICE_SERVER)
@@ -108,9 +116,13 @@ final class LuStateApplier implements LuStateWatcher {
                         reset(SenseReason.UA_BUS_DEVICE_RESET_FUNCTION_OCCURRED);
                     }
                     boolean reservationChanged = !java.util.Objects.equals(previous.reservation(), next.reservation());
+                    boolean modeParametersChanged = previous.modeParameters() != next.modeParameters();
                     for (Nexus nexus : nexuses.get()) {
                         if (!lu.visibleTo(nexus)) {
                             continue;
+                        }
+                        if (modeParametersChanged) {
+                            lu.unitAttentions(nexus).establish(SenseReason.UA_MODE_PARAMETERS_CHANGED);
                         }
                         boolean registered = NexusIds.registrationOf(next, nexus) != null;
                         if (NexusIds.registrationOf(previous, nexus) != null && !registered) {
@@ -153,7 +165,8 @@ final class LuStateApplier implements LuStateWatcher {
                     continue;
                 }
                 for (Nexus nexus : nexuses.get()) {
-                    if (coveredByAny(n.nexuses(), nexus) && !isIssuer(t, nexus)) {
+                    boolean concerned = n.concernsEveryNexus() ? lu.visibleTo(nexus) : coveredByAny(n.nexuses(), nexus);
+                    if (concerned && !isIssuer(t, nexus)) {
                         lu.unitAttentions(nexus).establish(ua);
                     }
                 }
@@ -163,13 +176,12 @@ final class LuStateApplier implements LuStateWatcher {
 
     /**
      * This node's share of a reset (SAM-5 6.3.3), after its tasks are gone: the per-LU settings
-     * this node keeps (mode parameters, none saved; a removable LU's medium removal preventions)
-     * return to their defaults, and every nexus
-     * that sees the LU here, the issuer's included, gets the reset's unit attention. The SPC-2
-     * reservation went in the same record change.
+     * this node keeps (a removable LU's medium removal preventions) return to their defaults, and
+     * every nexus that sees the LU here, the issuer's included, gets the reset's unit attention.
+     * The SPC-2 reservation and the mode parameters (none saved) returned to their defaults in the
+     * same record change.
      */
     private void reset(SenseReason ua) {
-        lu.resetModeParameters();
         if (lu.medium() != null) {
             lu.medium().reset(); // SBC-4: a reset ends every medium removal prevention
         }
@@ -196,6 +208,7 @@ final class LuStateApplier implements LuStateWatcher {
             case RESERVATIONS_RELEASED -> SenseReason.UA_RESERVATIONS_RELEASED;
             case ASYMMETRIC_ACCESS_STATE_CHANGED -> SenseReason.UA_ASYMMETRIC_ACCESS_STATE_CHANGED;
             case CAPACITY_DATA_CHANGED -> SenseReason.UA_CAPACITY_DATA_CHANGED;
+            case MODE_PARAMETERS_CHANGED -> SenseReason.UA_MODE_PARAMETERS_CHANGED;
             case ABORT_TASKS, CLEAR_TASK_SET, LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> null;
         };
     }

@@ -105,7 +105,8 @@ final class TaskManager {
      * Runs a function that concerns every nexus of the LU, on every node: one change of the LU's
      * record carrying the function as a notice, applied by each node's {@link LuStateApplier}
      * (abort its share of the task set, then establish the unit attentions). Resets (SAM-5 6.3.3)
-     * also start a new reset epoch and release the SPC-2 reservation in the same change; persistent
+     * also start a new reset epoch, release the SPC-2 reservation and return the mode parameters
+     * to their defaults in the same change; persistent
      * reservations are not affected (SPC-4). The function completes once every live node applied
      * it; if the coordinator cannot take the change (this node is fenced from the cluster, say),
      * it is rejected and nothing was aborted anywhere.
@@ -113,7 +114,8 @@ final class TaskManager {
     private static CompletableFuture<TaskManagementResult> clusterWide(LogicalUnit lu, Nexus issuer, Notice.Kind kind) {
         Transition how = Transition.by(NexusIds.exact(issuer), NO_TASK, List.of(Notice.of(kind, List.of())));
         boolean reset = kind != Notice.Kind.CLEAR_TASK_SET;
-        return lu.changeState(s -> (reset ? s.withResetEpoch(s.resetEpoch() + 1).withSpc2Holder(null) : s).withTransition(how))
+        return lu.changeState(s -> (reset ? s.withResetEpoch(s.resetEpoch() + 1).withSpc2Holder(null).withModeParameters(0) : s)
+                .withTransition(how))
                 .handle((applied, error) -> {
                     if (error != null) {
                         LOG.log(System.Logger.Level.WARNING, kind + " on " + lu + " failed: " + error);

@@ -11,7 +11,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -30,7 +29,8 @@ public final class LogicalUnit {
     private final LuIdentity identity;
     /** The removable medium's state, or null for a fixed disk (whose medium is always present). */
     private final RemovableMedium medium;
-    private final AtomicReference<ModeParameters> modeParameters = new AtomicReference<>(ModeParameters.DEFAULTS);
+    /** The mode parameters of the applied record, decoded once per version for the data path. */
+    private volatile ModeParameters modeParameters = ModeParameters.DEFAULTS;
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
     /** REPORT TARGET PORT GROUPS STATUS CODE per group: how its state last changed (node-local). */
@@ -103,17 +103,13 @@ public final class LogicalUnit {
         return MAX_TRANSFER_BYTES / blockSize();
     }
 
+    /**
+     * The LU's current mode parameters: those of the cluster record this node last applied (MODE
+     * SELECT changes them through {@link #changeState}, resets return them to the defaults there).
+     * Kept decoded beside the record so the data path reads one field.
+     */
     public ModeParameters modeParameters() {
-        return modeParameters.get();
-    }
-
-    /** Installs new mode parameters if they are still {@code expected}; false on a concurrent change. */
-    public boolean compareAndSetModeParameters(ModeParameters expected, ModeParameters updated) {
-        return modeParameters.compareAndSet(expected, updated);
-    }
-
-    public void resetModeParameters() {
-        modeParameters.set(ModeParameters.DEFAULTS);
+        return modeParameters;
     }
 
     /**
@@ -177,6 +173,15 @@ public final class LogicalUnit {
     public void bindState(Coordinator coordinator, LuState initial) {
         this.coordinator = coordinator;
         this.state = initial;
+        this.modeParameters = ModeParameters.decode(initial.modeParameters());
+    }
+
+    /**
+     * Installs the mode parameters of an applied record (only the coordinator's apply hook calls
+     * this; it decides when, see {@code LuStateApplier}).
+     */
+    public void modeParameters(ModeParameters applied) {
+        this.modeParameters = java.util.Objects.requireNonNull(applied);
     }
 
     /**

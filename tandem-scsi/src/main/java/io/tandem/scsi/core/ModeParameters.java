@@ -1,8 +1,10 @@
 package io.tandem.scsi.core;
 
 /**
- * The changeable mode page fields of one logical unit, as one immutable value swapped atomically
- * by MODE SELECT. The pages' byte layouts live in the spc package; the data path reads these bits.
+ * The changeable mode page fields of one logical unit, as one immutable value. They are shared by
+ * every I_T nexus on every node, so they live in the LU's cluster record ({@link #encode()}) and
+ * MODE SELECT changes them through it. The pages' byte layouts live in the spc package; the data
+ * path reads these bits.
  *
  * @param writeCacheEnabled    Caching page WCE: when clear, every write is forced to stable storage
  * @param descriptorSense      Control page D_SENSE: descriptor- instead of fixed-format sense
@@ -42,6 +44,35 @@ public record ModeParameters(boolean writeCacheEnabled, boolean descriptorSense,
                 && queueErrorManagement != QERR_ABORT_SAME_NEXUS) {
             throw new IllegalArgumentException("QERR " + queueErrorManagement);
         }
+    }
+
+    // The record's encoding: one bit or field per parameter, each stored as its difference from
+    // DEFAULTS so that the defaults encode as 0 (the record leaves a 0 out).
+    private static final long WCE_CLEARED = 1L;
+    private static final long D_SENSE = 1L << 1;
+    private static final long SWP = 1L << 2;
+    private static final int UA_INTLCK_SHIFT = 3;
+    private static final long TAS = 1L << 5;
+    private static final int QERR_SHIFT = 6;
+    private static final long KNOWN_BITS = (1L << 8) - 1;
+
+    /** These parameters as the LU's cluster record stores them; {@link #DEFAULTS} is 0. */
+    public long encode() {
+        return (writeCacheEnabled ? 0 : WCE_CLEARED) | (descriptorSense ? D_SENSE : 0) | (softwareWriteProtect ? SWP : 0)
+                | (long) unitAttentionInterlock << UA_INTLCK_SHIFT | (taskAbortedStatus ? TAS : 0)
+                | (long) queueErrorManagement << QERR_SHIFT;
+    }
+
+    /** The parameters a record stores; a value no {@link #encode()} produced is refused. */
+    public static ModeParameters decode(long encoded) {
+        if (encoded == 0) {
+            return DEFAULTS;
+        }
+        if ((encoded & ~KNOWN_BITS) != 0) {
+            throw new IllegalArgumentException("unknown mode parameter bits " + Long.toHexString(encoded));
+        }
+        return new ModeParameters((encoded & WCE_CLEARED) == 0, (encoded & D_SENSE) != 0, (encoded & SWP) != 0,
+                (int) (encoded >>> UA_INTLCK_SHIFT) & 0b11, (encoded & TAS) != 0, (int) (encoded >>> QERR_SHIFT) & 0b11);
     }
 
     /** The Caching and Control page bits of issue 2; the task-management bits at their defaults. */

@@ -1,5 +1,7 @@
 package io.tandem.scsi.spc;
 
+import io.tandem.cluster.Notice;
+import io.tandem.cluster.Transition;
 import io.tandem.scsi.ScsiResponse;
 import io.tandem.scsi.core.Bytes;
 import io.tandem.scsi.core.Command;
@@ -7,13 +9,18 @@ import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseReason;
+import io.tandem.scsi.pr.NexusIds;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * MODE SELECT(6) and MODE SELECT(10) (SPC-4 6.9, 6.10). The whole parameter list is validated
- * before anything changes; then the new parameters are installed atomically and, if they differ,
- * the other I_T nexuses get MODE PARAMETERS CHANGED.
+ * MODE SELECT(6) and MODE SELECT(10) (SPC-4 6.9, 6.10). The parameters are the LU's, shared by every
+ * I_T nexus on every node, so they change as one change of the LU's cluster record: the whole
+ * parameter list is validated against the record's current parameters, and if they differ the new
+ * version carries them with a notice that gives every other I_T nexus, on whichever node,
+ * MODE PARAMETERS CHANGED. GOOD goes out once every node has applied it, so a command through
+ * another path already sees the new parameters (SWP, WCE, ...).
  */
 public final class ModeSelect {
 
@@ -58,17 +65,16 @@ public final class ModeSelect {
         out.duplicate().get(list);
 
         LogicalUnit lu = c.lu();
-        while (true) {
-            ModeParameters before = lu.modeParameters();
+        // Refuse a bad list here, before the coordinator is involved; the change validates again
+        // against the record it applies to.
+        apply(lu, lu.modeParameters(), list, ten);
+        Transition how = Transition.by(NexusIds.exact(c.nexus()), c.task().tag(),
+                List.of(Notice.of(Notice.Kind.MODE_PARAMETERS_CHANGED, List.of())));
+        return lu.changeState(s -> {
+            ModeParameters before = ModeParameters.decode(s.modeParameters());
             ModeParameters after = apply(lu, before, list, ten);
-            if (after.equals(before)) {
-                return Command.good();
-            }
-            if (lu.compareAndSetModeParameters(before, after)) {
-                lu.establishForAll(SenseReason.UA_MODE_PARAMETERS_CHANGED, c.nexus());
-                return Command.good();
-            }
-        }
+            return after.equals(before) ? s : s.withModeParameters(after.encode()).withTransition(how);
+        }).thenApply(applied -> ScsiResponse.good());
     }
 
     /** Validates the whole list against {@code current} and returns the parameters it sets. */

@@ -494,6 +494,52 @@ class TandemClusterTest {
         assertThat(read.isDone()).isFalse();
     }
 
+    // ------------------------------------------------------------------ mode parameters
+
+    /** The Control mode page (12 bytes) as MODE SENSE(6) reports its current values. */
+    private static byte[] controlPage(IscsiSession s) throws IOException {
+        byte[] cdb = {0x1A, 0x08, 0x0A, 0, (byte) 255, 0}; // DBD, page 0Ah, current values
+        byte[] d = s.execute(ScsiRequest.read(LUN, cdb, 255)).requireGood();
+        return Arrays.copyOfRange(d, 4 + (d[3] & 0xFF), 4 + (d[3] & 0xFF) + 12);
+    }
+
+    private static ScsiResult modeSelect(IscsiSession s, byte[] page) throws IOException {
+        byte[] list = new byte[4 + page.length];
+        System.arraycopy(page, 0, list, 4, page.length);
+        byte[] cdb = {0x15, 0x10, 0, 0, (byte) list.length, 0}; // PF
+        return s.execute(ScsiRequest.write(LUN, cdb, list));
+    }
+
+    @Test
+    void modeParametersSetThroughOneNodeHoldOnEveryNodeUntilAReset() throws Exception {
+        IscsiSession setter = login(2, "iqn.2025-01.io.tandem.it:swp-setter", 2);
+        IscsiSession writer = login(1, "iqn.2025-01.io.tandem.it:swp-writer", 1);
+        IscsiSession third = login(3, "iqn.2025-01.io.tandem.it:swp-third", 3);
+        byte[] page = controlPage(setter);
+        page[4] |= 0x08; // SWP
+        ScsiResult selected = modeSelect(setter, page);
+        assertThat(selected.isGood()).as(selected.toString()).isTrue();
+
+        // The parameters are the LU's: every other nexus, on whichever node, hears of the change
+        // by the time MODE SELECT returned, and commands through every node follow them.
+        assertThat(drainUnitAttentions(writer)).as("MODE PARAMETERS CHANGED on node 1").containsExactly(0x062A01);
+        assertThat(drainUnitAttentions(third)).as("MODE PARAMETERS CHANGED on node 3").containsExactly(0x062A01);
+        assertThat(drainUnitAttentions(setter)).as("not to the issuer").isEmpty();
+        assertThat(controlPage(third)[4] & 0x08).as("SWP read through node 3").isEqualTo(0x08);
+        ScsiResult refused = write(writer, 30, Patterns.blocks(30, 1, BLOCK, 1));
+        assertThat(refused.sense()).as(refused.toString()).isNotNull();
+        assertThat(refused.sense().is(Sense.DATA_PROTECT, 0x27, 0x02)).as("SOFTWARE WRITE PROTECTED on node 1: %s", refused)
+                .isTrue();
+
+        // A reset through node 3 returns them to their defaults on every node (none are saved).
+        assertThat(third.taskManagement(LOGICAL_UNIT_RESET, LUN, -1, 0)).isEqualTo(FUNCTION_COMPLETE);
+        assertThat(drainUnitAttentions(writer)).containsExactly(0x062903);
+        assertThat(controlPage(writer)[4] & 0x08).as("SWP after the reset, through node 1").isZero();
+        assertThat(write(writer, 30, Patterns.blocks(30, 1, BLOCK, 2)).isGood()).isTrue();
+        assertThat(drainUnitAttentions(setter)).containsExactly(0x062903);
+        assertThat(read(setter, 30, 1)).isEqualTo(Patterns.blocks(30, 1, BLOCK, 2));
+    }
+
     // ------------------------------------------------------------------ membership and ALUA
 
     @Test
