@@ -55,12 +55,13 @@ final class LuStateApplier implements LuStateWatcher {
     @Override
     public CompletionStage<Void> apply(LuState previous, LuState next) {
         lu.state(next);
-        AccessStateChanges.applied(lu, previous, next, nexuses.get());
-        CompletableFuture<Void> grown = grow(previous, next);
-        if (next.version() > previous.version() + 1) {
-            return grown.thenCompose(v -> catchUp(previous, next)).thenCompose(v -> carryOut(next.transition()));
-        }
-        return grown.thenCompose(v -> carryOut(next.transition()));
+        // After a gap, what was missed is made up for first: a reset among the missed versions must
+        // not supersede the news derived after it (access states, capacity), which may be later.
+        CompletableFuture<Void> caughtUp = next.version() > previous.version() + 1
+                ? catchUp(previous, next) : CompletableFuture.completedFuture(null);
+        return caughtUp.thenRun(() -> AccessStateChanges.applied(lu, previous, next, nexuses.get()))
+                .thenCompose(v -> grow(previous, next))
+                .thenCompose(v -> carryOut(next.transition()));
     }
 
     /**
