@@ -21,6 +21,9 @@ import java.util.TreeMap;
  * @param spc2Holder         the nexus holding an SPC-2 RESERVE(6/10) reservation, or null
  * @param aluaOwnerGroup     the target port group that owns the LU (reported as preferred), 0 for none
  * @param portGroupStates    asymmetric access state per target port group id (absent: the group's default)
+ * @param portGroupStatus    REPORT TARGET PORT GROUPS STATUS CODE per target port group id: how its state
+ *                           last changed (1: SET TARGET PORT GROUPS, 2: implicitly; absent: never), kept
+ *                           in the record so every path reports the same
  * @param resetEpoch         increases with every LOGICAL UNIT RESET, so every node resets its share
  * @param capacityBlocks     the LU's capacity in logical blocks as last resized, 0 while the device decides
  * @param transition         what the change that produced this version asks every node to do
@@ -28,12 +31,13 @@ import java.util.TreeMap;
 public record LuState(String luId, long version, long prGeneration, boolean aptpl,
                       List<Registration> registrations, PersistentReservation reservation,
                       NexusId spc2Holder, int aluaOwnerGroup, Map<Integer, AccessState> portGroupStates,
-                      long resetEpoch, long capacityBlocks, Transition transition) {
+                      Map<Integer, Integer> portGroupStatus, long resetEpoch, long capacityBlocks, Transition transition) {
 
     public LuState {
         Objects.requireNonNull(luId, "luId");
         registrations = List.copyOf(registrations);
         portGroupStates = Map.copyOf(portGroupStates);
+        portGroupStatus = Map.copyOf(portGroupStatus);
         Objects.requireNonNull(transition, "transition");
         if (version < 0 || prGeneration < 0 || resetEpoch < 0 || capacityBlocks < 0) {
             throw new IllegalArgumentException("negative counter in " + luId);
@@ -42,7 +46,7 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     /** The record of an LU nobody has changed yet (version 0). */
     public static LuState initial(String luId) {
-        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), 0, 0, Transition.NONE);
+        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), Map.of(), 0, 0, Transition.NONE);
     }
 
     // ---------------------------------------------------------------- queries
@@ -74,8 +78,8 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
     public LuState durable() {
         LuState blank = initial(luId);
         return aptpl
-                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), 0, 0, Transition.NONE)
-                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), 0, 0, Transition.NONE);
+                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), Map.of(), 0, 0, Transition.NONE)
+                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), Map.of(), 0, 0, Transition.NONE);
     }
 
     /** Same record apart from version and transition. */
@@ -88,12 +92,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withVersion(long v) {
         return new LuState(luId, v, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     public LuState withPrGeneration(long g) {
         return new LuState(luId, version, g, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     /** PRGENERATION + 1, wrapping at 32 bits as the wire field does. */
@@ -103,12 +107,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withAptpl(boolean a) {
         return new LuState(luId, version, prGeneration, a, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     public LuState withRegistrations(List<Registration> list) {
         return new LuState(luId, version, prGeneration, aptpl, list, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     /** Adds a registration at the end, or replaces the key of the nexus' existing one in place. */
@@ -132,22 +136,22 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withReservation(PersistentReservation r) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, r, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     public LuState withSpc2Holder(NexusId holder) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     public LuState withAluaOwnerGroup(int group) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, group,
-                portGroupStates, resetEpoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     public LuState withPortGroupStates(Map<Integer, AccessState> states) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                states, resetEpoch, capacityBlocks, transition);
+                states, portGroupStatus, resetEpoch, capacityBlocks, transition);
     }
 
     public LuState withPortGroupState(int group, AccessState state) {
@@ -156,18 +160,23 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
         return withPortGroupStates(m);
     }
 
+    public LuState withPortGroupStatus(Map<Integer, Integer> status) {
+        return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
+                portGroupStates, status, resetEpoch, capacityBlocks, transition);
+    }
+
     public LuState withResetEpoch(long epoch) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, epoch, capacityBlocks, transition);
+                portGroupStates, portGroupStatus, epoch, capacityBlocks, transition);
     }
 
     public LuState withCapacityBlocks(long blocks) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, blocks, transition);
+                portGroupStates, portGroupStatus, resetEpoch, blocks, transition);
     }
 
     public LuState withTransition(Transition t) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, t);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, t);
     }
 }
