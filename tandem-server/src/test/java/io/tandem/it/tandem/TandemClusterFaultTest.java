@@ -210,8 +210,12 @@ class TandemClusterFaultTest {
 
     /** TEST UNIT READY until it answers something other than a unit attention. */
     private static ScsiResult drain(IscsiSession s) throws IOException {
+        return drain(s, LUN);
+    }
+
+    private static ScsiResult drain(IscsiSession s, int lun) throws IOException {
         for (int i = 0; i < 20; i++) {
-            ScsiResult r = testUnitReady(s);
+            ScsiResult r = s.execute(ScsiRequest.none(lun, Cdbs.testUnitReady()));
             if (r.sense() == null || r.sense().key() != Sense.UNIT_ATTENTION) {
                 return r;
             }
@@ -493,6 +497,7 @@ class TandemClusterFaultTest {
     @Test
     void aNodeKilledMidWriteLeavesTheOthersServingWithEveryAcknowledgedWriteAndItsRegistrations() throws Exception {
         startNodes(2, 3);
+        nodes.get(2).addLun(new LunConfig(1, "spc2", LunConfig.Backend.FILE, dir.resolve("spc2.img"), 4L << 20, BLOCK, false));
         TandemProcess doomed = startProcessNode(1, PARTITIONED_SESSION);
         IscsiSession observer = login(3, "iqn.2025-01.io.tandem.it:observer", 3);
         await(io(() -> Integer.valueOf(0).equals(groupStates(observer).get(1))), "node 1 (its own JVM) is a live member");
@@ -502,6 +507,13 @@ class TandemClusterFaultTest {
         assertThat(victim.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
         assertThat(survivor.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_B, false).isGood()).isTrue();
         assertThat(observer.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_C, false).isGood()).isTrue();
+        // LUN 1 is held with an SPC-2 reservation through the node about to die.
+        byte[] block = Patterns.blocks(0, 1, BLOCK, 5);
+        drain(victim, 1);
+        drain(observer, 1);
+        assertThat(victim.execute(ScsiRequest.none(1, new byte[]{0x16, 0, 0, 0, 0, 0})).isGood()).isTrue();
+        assertThat(observer.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), block)).status())
+                .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
 
         Writer throughDoomed = new Writer(victim, 4096, 8192, 1);
         Writer throughSurvivor = new Writer(survivor, 16384, 16384, 2);
@@ -521,8 +533,14 @@ class TandemClusterFaultTest {
         throughDoomed.assertAcknowledgedOnMedium(observer, "written through the killed node");
         throughSurvivor.assertAcknowledgedOnMedium(observer, "written through node 2");
 
-        // The dead node's nexus stays registered (SPC-4: registrations survive an I_T nexus loss) ...
+        // The dead node's nexus stays registered (SPC-4: registrations survive an I_T nexus loss),
         assertThat(observer.device(LUN).readKeys().keys()).containsExactly(KEY_A, KEY_B, KEY_C);
+        // An SPC-2 reservation ends with its holder's nexus, which died with the node.
+        await(io(() -> {
+            ScsiResult r = observer.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), block));
+            return r.isGood() || !(r.status() == ScsiResult.RESERVATION_CONFLICT || retriable(r));
+        }), "the SPC-2 reservation held through the killed node is released");
+        assertThat(observer.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), block)).isGood()).isTrue();
         // ... and can be preempted through a survivor.
         ScsiResult preempt = observer.device(LUN).persistentReserveOut(PREEMPT, WRITE_EXCLUSIVE, KEY_C, KEY_A, false);
         assertThat(preempt.status()).as("%s", preempt).isEqualTo(ScsiResult.GOOD);
