@@ -1,6 +1,7 @@
 package io.tandem.scsi;
 
 import io.tandem.cluster.Coordinator;
+import io.tandem.cluster.CoordinatorException;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
 import io.tandem.cluster.NexusId;
@@ -448,6 +449,13 @@ public final class ScsiTarget implements AutoCloseable {
         if (cause instanceof StorageException e) {
             LOG.log(System.Logger.Level.WARNING, c + " failed in the backend: " + e.getMessage());
             return checkCondition(ScsiException.of(SenseReason.of(e.kind())), c.lu());
+        }
+        if (cause instanceof CoordinatorException && fenced()) {
+            // Admitted just before this node fenced itself, the command's change of the cluster
+            // record was refused: answered as the precheck answers a moment later, so that the
+            // initiator retries (on another path), not as a hardware failure.
+            LOG.log(System.Logger.Level.INFO, c + " refused: this node fenced itself: " + cause.getMessage());
+            return checkCondition(ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION), c.lu());
         }
         LOG.log(System.Logger.Level.ERROR, c + " failed", cause);
         return checkCondition(ScsiException.of(SenseReason.INTERNAL_TARGET_FAILURE), c.lu());
