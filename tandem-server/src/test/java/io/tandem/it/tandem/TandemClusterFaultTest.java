@@ -106,8 +106,8 @@ class TandemClusterFaultTest {
     void stopAll() throws Exception {
         writers.forEach(Writer::stop);
         sessions.forEach(IscsiSession::close);
+        nodes.values().forEach(TandemNode::close); // before the links: a node cut off takes long to close
         links.forEach(PartitionableLink::close);
-        nodes.values().forEach(TandemNode::close);
         for (TandemProcess p : processes) {
             p.close();
         }
