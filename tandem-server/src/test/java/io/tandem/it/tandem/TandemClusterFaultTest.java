@@ -494,12 +494,20 @@ class TandemClusterFaultTest {
 
     // ------------------------------------------------------------------ a node crashes
 
+    /**
+     * Node 1 runs in its own JVM on the same ensemble and is killed with SIGKILL while one initiator
+     * writes through it and another through node 2. The survivors keep serving (the survivor's
+     * initiator sees nothing but retriable answers), every write acknowledged before the kill is on
+     * the shared file, the dead node's group reads Unavailable on both survivors, its nexus'
+     * registration persists and can be preempted, and the SPC-2 reservation it held ends with it.
+     */
     @Test
     void aNodeKilledMidWriteLeavesTheOthersServingWithEveryAcknowledgedWriteAndItsRegistrations() throws Exception {
         startNodes(2, 3);
         nodes.get(2).addLun(new LunConfig(1, "spc2", LunConfig.Backend.FILE, dir.resolve("spc2.img"), 4L << 20, BLOCK, false));
         TandemProcess doomed = startProcessNode(1, PARTITIONED_SESSION);
         IscsiSession observer = login(3, "iqn.2025-01.io.tandem.it:observer", 3);
+        IscsiSession watcher = login(2, "iqn.2025-01.io.tandem.it:watcher", 4);
         await(io(() -> Integer.valueOf(0).equals(groupStates(observer).get(1))), "node 1 (its own JVM) is a live member");
 
         IscsiSession victim = login(doomed.portal(), "iqn.2025-01.io.tandem.it:on-doomed", 1);
@@ -523,6 +531,7 @@ class TandemClusterFaultTest {
         int survivorAtKill = throughSurvivor.acknowledgedCount();
         await(io(() -> Integer.valueOf(0x3).equals(groupStates(observer).get(1))), "the dead node's group reads Unavailable");
         assertThat(groupStates(observer)).as("through node 3").isEqualTo(Map.of(1, 3, 2, 0, 3, 0));
+        assertThat(groupStates(watcher)).as("through node 2").isEqualTo(Map.of(1, 3, 2, 0, 3, 0));
         await(() -> throughSurvivor.acknowledgedCount() >= survivorAtKill + 200, "the survivor's initiator keeps writing");
         throughSurvivor.stop();
         throughDoomed.stop();
@@ -533,18 +542,18 @@ class TandemClusterFaultTest {
         throughDoomed.assertAcknowledgedOnMedium(observer, "written through the killed node");
         throughSurvivor.assertAcknowledgedOnMedium(observer, "written through node 2");
 
-        // The dead node's nexus stays registered (SPC-4: registrations survive an I_T nexus loss),
-        assertThat(observer.device(LUN).readKeys().keys()).containsExactly(KEY_A, KEY_B, KEY_C);
         // An SPC-2 reservation ends with its holder's nexus, which died with the node.
         await(io(() -> {
             ScsiResult r = observer.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), block));
             return r.isGood() || !(r.status() == ScsiResult.RESERVATION_CONFLICT || retriable(r));
         }), "the SPC-2 reservation held through the killed node is released");
         assertThat(observer.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), block)).isGood()).isTrue();
-        // ... and can be preempted through a survivor.
+
+        // Registrations survive an I_T nexus loss (SPC-4): the dead node's is there, and can be preempted.
+        assertThat(observer.device(LUN).readKeys().keys()).containsExactly(KEY_A, KEY_B, KEY_C);
         ScsiResult preempt = observer.device(LUN).persistentReserveOut(PREEMPT, WRITE_EXCLUSIVE, KEY_C, KEY_A, false);
         assertThat(preempt.status()).as("%s", preempt).isEqualTo(ScsiResult.GOOD);
-        assertThat(survivor.device(LUN).readKeys().keys()).as("through node 2").containsExactly(KEY_B, KEY_C);
+        assertThat(watcher.device(LUN).readKeys().keys()).as("through node 2").containsExactly(KEY_B, KEY_C);
     }
 
     // ------------------------------------------------------------------ a ZooKeeper server dies
