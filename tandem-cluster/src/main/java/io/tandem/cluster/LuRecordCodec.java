@@ -25,6 +25,7 @@ import java.util.TreeMap;
  * spc2-holder 2 iqn...
  * alua-owner 1
  * port-group-state 2 UNAVAILABLE
+ * port-group-status 2 2
  * reset-epoch 3
  * capacity 2097152
  * mode-parameters 5
@@ -73,6 +74,9 @@ final class LuRecordCodec {
         for (Map.Entry<Integer, AccessState> e : s.sortedPortGroupStates().entrySet()) {
             b.append("port-group-state ").append(e.getKey()).append(' ').append(e.getValue().name()).append('\n');
         }
+        for (Map.Entry<Integer, Integer> e : new TreeMap<>(s.portGroupStatus()).entrySet()) {
+            b.append("port-group-status ").append(e.getKey()).append(' ').append(e.getValue()).append('\n');
+        }
         if (s.resetEpoch() != 0) {
             b.append("reset-epoch ").append(s.resetEpoch()).append('\n');
         }
@@ -114,6 +118,7 @@ final class LuRecordCodec {
         NexusId spc2 = null;
         int owner = 0;
         Map<Integer, AccessState> states = new TreeMap<>();
+        Map<Integer, Integer> status = new TreeMap<>();
         long resetEpoch = 0;
         long capacity = 0;
         long modeParameters = 0;
@@ -137,6 +142,7 @@ final class LuRecordCodec {
                     case "spc2-holder" -> spc2 = nexus(f, 1);
                     case "alua-owner" -> owner = Integer.parseInt(f[1]);
                     case "port-group-state" -> states.put(Integer.parseInt(f[1]), AccessState.valueOf(f[2]));
+                    case "port-group-status" -> status.put(Integer.parseInt(f[1]), Integer.parseInt(f[2]));
                     case "reset-epoch" -> resetEpoch = Long.parseLong(f[1]);
                     case "capacity" -> capacity = Long.parseLong(f[1]);
                     case "mode-parameters" -> modeParameters = Long.parseUnsignedLong(f[1], 16);
@@ -165,7 +171,7 @@ final class LuRecordCodec {
             if (!luId.equals(storedLu) || version < 0 || generation < 0 || aptpl == null) {
                 throw corrupt(luId, "missing or mismatched header fields");
             }
-            return new Stored(new LuState(luId, version, generation, aptpl, registrations, reservation, spc2, owner, states,
+            return new Stored(new LuState(luId, version, generation, aptpl, registrations, reservation, spc2, owner, states, status,
                     resetEpoch, capacity, modeParameters, new Transition(issuer, issuerTag, notices)), changeId);
         } catch (CoordinatorException e) {
             throw e;

@@ -21,6 +21,9 @@ import java.util.TreeMap;
  * @param spc2Holder         the nexus holding an SPC-2 RESERVE(6/10) reservation, or null
  * @param aluaOwnerGroup     the target port group that owns the LU (reported as preferred), 0 for none
  * @param portGroupStates    asymmetric access state per target port group id (absent: the group's default)
+ * @param portGroupStatus    REPORT TARGET PORT GROUPS STATUS CODE per target port group id: how its state
+ *                           last changed (1: SET TARGET PORT GROUPS, 2: implicitly; absent: never), kept
+ *                           in the record so every path reports the same
  * @param resetEpoch         increases with every LOGICAL UNIT RESET, so every node resets its share
  * @param capacityBlocks     the LU's capacity in logical blocks as last resized, 0 while the device decides
  * @param modeParameters     the LU's current changeable mode parameters, shared by every I_T nexus on every
@@ -31,12 +34,13 @@ import java.util.TreeMap;
 public record LuState(String luId, long version, long prGeneration, boolean aptpl,
                       List<Registration> registrations, PersistentReservation reservation,
                       NexusId spc2Holder, int aluaOwnerGroup, Map<Integer, AccessState> portGroupStates,
-                      long resetEpoch, long capacityBlocks, long modeParameters, Transition transition) {
+                      Map<Integer, Integer> portGroupStatus, long resetEpoch, long capacityBlocks, long modeParameters, Transition transition) {
 
     public LuState {
         Objects.requireNonNull(luId, "luId");
         registrations = List.copyOf(registrations);
         portGroupStates = Map.copyOf(portGroupStates);
+        portGroupStatus = Map.copyOf(portGroupStatus);
         Objects.requireNonNull(transition, "transition");
         if (version < 0 || prGeneration < 0 || resetEpoch < 0 || capacityBlocks < 0) {
             throw new IllegalArgumentException("negative counter in " + luId);
@@ -45,7 +49,7 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     /** The record of an LU nobody has changed yet (version 0). */
     public static LuState initial(String luId) {
-        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), 0, 0, 0, Transition.NONE);
+        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE);
     }
 
     // ---------------------------------------------------------------- queries
@@ -77,8 +81,8 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
     public LuState durable() {
         LuState blank = initial(luId);
         return aptpl
-                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), 0, 0, 0, Transition.NONE)
-                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), 0, 0, 0, Transition.NONE);
+                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE)
+                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE);
     }
 
     /** Same record apart from version and transition. */
@@ -91,12 +95,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withVersion(long v) {
         return new LuState(luId, v, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withPrGeneration(long g) {
         return new LuState(luId, version, g, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     /** PRGENERATION + 1, wrapping at 32 bits as the wire field does. */
@@ -106,12 +110,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withAptpl(boolean a) {
         return new LuState(luId, version, prGeneration, a, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withRegistrations(List<Registration> list) {
         return new LuState(luId, version, prGeneration, aptpl, list, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     /** Adds a registration at the end, or replaces the key of the nexus' existing one in place. */
@@ -135,22 +139,22 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withReservation(PersistentReservation r) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, r, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withSpc2Holder(NexusId holder) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withAluaOwnerGroup(int group) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, group,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withPortGroupStates(Map<Integer, AccessState> states) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                states, resetEpoch, capacityBlocks, modeParameters, transition);
+                states, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withPortGroupState(int group, AccessState state) {
@@ -159,23 +163,28 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
         return withPortGroupStates(m);
     }
 
+    public LuState withPortGroupStatus(Map<Integer, Integer> status) {
+        return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
+                portGroupStates, status, resetEpoch, capacityBlocks, modeParameters, transition);
+    }
+
     public LuState withResetEpoch(long epoch) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, epoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, epoch, capacityBlocks, modeParameters, transition);
     }
 
     public LuState withCapacityBlocks(long blocks) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, blocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, blocks, modeParameters, transition);
     }
 
     public LuState withModeParameters(long encoded) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, encoded, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, encoded, transition);
     }
 
     public LuState withTransition(Transition t) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, t);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, t);
     }
 }

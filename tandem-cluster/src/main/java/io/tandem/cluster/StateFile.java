@@ -113,7 +113,7 @@ final class StateFile {
         if (!luId.equals(storedLu) || version < 0 || generation < 0 || aptpl == null) {
             throw corrupt(luId, "missing or mismatched header fields");
         }
-        return new LuState(luId, version, generation, aptpl, registrations, reservation, null, 0, Map.of(), 0, 0,
+        return new LuState(luId, version, generation, aptpl, registrations, reservation, null, 0, Map.of(), Map.of(), 0, 0,
                 0, Transition.NONE);
     }
 

@@ -20,7 +20,7 @@ class RecordFormatsTest {
                 .withRegistration(new Registration(A, 0x8000_0000_0000_0001L)).withRegistration(new Registration(B, 7))
                 .withReservation(new PersistentReservation(B, ReservationType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS))
                 .withSpc2Holder(A).withAluaOwnerGroup(3).withPortGroupState(2, AccessState.STANDBY)
-                .withPortGroupState(3, AccessState.TRANSITIONING).withResetEpoch(5).withCapacityBlocks(1L << 40)
+                .withPortGroupState(3, AccessState.TRANSITIONING).withPortGroupStatus(java.util.Map.of(2, 1, 3, 2)).withResetEpoch(5).withCapacityBlocks(1L << 40)
                 .withModeParameters(0xC5)
                 .withTransition(Transition.by(A, 0xFFFF_FFFFL, List.of(
                         Notice.of(Notice.Kind.ABORT_TASKS, List.of(B, A)),

@@ -63,11 +63,13 @@ final class LuStateApplier implements LuStateWatcher {
         if (!reset) {
             lu.modeParameters(modeParameters);
         }
-        AccessStateChanges.applied(lu, previous, next, nexuses.get());
-        CompletableFuture<Void> grown = grow(previous, next);
-        CompletableFuture<Void> done = next.version() > previous.version() + 1
-                ? grown.thenCompose(v -> catchUp(previous, next)).thenCompose(v -> carryOut(next.transition()))
-                : grown.thenCompose(v -> carryOut(next.transition()));
+        // After a gap, what was missed is made up for first: a reset among the missed versions must
+        // not supersede the news derived after it (access states, capacity), which may be later.
+        CompletableFuture<Void> caughtUp = next.version() > previous.version() + 1
+                ? catchUp(previous, next) : CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> done = caughtUp.thenRun(() -> AccessStateChanges.applied(lu, previous, next, nexuses.get()))
+                .thenCompose(v -> grow(previous, next))
+                .thenCompose(v -> carryOut(next.transition()));
         return reset ? done.whenComplete((v, error) -> lu.modeParameters(modeParameters)) : done;
     }
 

@@ -95,4 +95,72 @@ class FenceTest {
         assertThat(block6[0]).as("the refused write left nothing behind").isZero();
         assertThat(alice.send(0, Cdb.read10(5, 1)).data()[0]).isEqualTo((byte) 1);
     }
+
+    /**
+     * The session is lost between a PERSISTENT RESERVE OUT's precheck and its change of the record
+     * (the coordinator turns not serving and refuses the update, as the ZooKeeper coordinator does
+     * on SUSPENDED): the command ends as a fenced node's commands do, ASYMMETRIC ACCESS STATE
+     * TRANSITION, which an initiator retries, not HARDWARE ERROR. Nothing changed.
+     */
+    @Test
+    void aRecordChangeRefusedBecauseTheNodeJustFencedItselfIsAnsweredAsTransitioning() throws Exception {
+        SessionLosingCoordinator coordinator = new SessionLosingCoordinator();
+        ScsiTarget clustered = new ScsiTarget("iqn.2025-01.io.tandem:fence-race",
+                List.of(new LunSpec(0, "lun0", new MemoryBlockDevice(BLOCK, 64), false)), 0x001405, coordinator);
+        try {
+            Initiator bob = new Initiator(clustered, "iqn.2025-01.test:bob", 1).login(0);
+            coordinator.loseSessionAtNextUpdate();
+            Initiator.Result r = bob.sendOut(0, Pr.out(Pr.REGISTER, 0, 24), Pr.parameters(0, 0xB0B, 0));
+            assertThat(r.senseCode()).isEqualTo(TRANSITIONING);
+            coordinator.serving = true;
+            byte[] keys = bob.send(0, Pr.in(Pr.READ_KEYS, 64)).data();
+            assertThat(keys[7]).as("no key registered").isZero();
+        } finally {
+            clustered.close();
+            coordinator.inner.close();
+        }
+    }
+
+    /** The local coordinator, whose session is lost at the moment of an update when asked to. */
+    private static final class SessionLosingCoordinator implements io.tandem.cluster.Coordinator {
+        final io.tandem.cluster.LocalCoordinator inner = io.tandem.cluster.LocalCoordinator.inMemory();
+        volatile boolean serving = true;
+        private volatile boolean loseAtUpdate;
+
+        void loseSessionAtNextUpdate() {
+            loseAtUpdate = true;
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<io.tandem.cluster.LuState> update(
+                String luId, java.util.function.UnaryOperator<io.tandem.cluster.LuState> change) {
+            if (loseAtUpdate) {
+                loseAtUpdate = false;
+                serving = false;
+            }
+            if (!serving) {
+                return java.util.concurrent.CompletableFuture.failedFuture(
+                        new io.tandem.cluster.CoordinatorException("not serving: session in doubt"));
+            }
+            return inner.update(luId, change);
+        }
+
+        @Override
+        public boolean serving() {
+            return serving;
+        }
+
+        @Override public String nodeId() { return inner.nodeId(); }
+        @Override public io.tandem.cluster.LuState join(String luId, io.tandem.cluster.LuStateWatcher w) { return inner.join(luId, w); }
+        @Override public io.tandem.cluster.LuState cached(String luId) { return inner.cached(luId); }
+        @Override public void leave(String luId) { inner.leave(luId); }
+        @Override public void announce(io.tandem.cluster.Member self) { inner.announce(self); }
+        @Override public List<io.tandem.cluster.Member> members() { return inner.members(); }
+        @Override public void addMembershipListener(io.tandem.cluster.MembershipListener l) { inner.addMembershipListener(l); }
+        @Override public void removeMembershipListener(io.tandem.cluster.MembershipListener l) { inner.removeMembershipListener(l); }
+        @Override public void addServingListener(io.tandem.cluster.ServingListener l) { inner.addServingListener(l); }
+        @Override public void removeServingListener(io.tandem.cluster.ServingListener l) { inner.removeServingListener(l); }
+        @Override public io.tandem.cluster.ConfigStore config() { return inner.config(); }
+        @Override public void close() { }
+    }
 }

@@ -129,6 +129,40 @@ public final class FileBlockDevice implements BlockDevice {
     }
 
     /**
+     * Creates a missing LU file at its full length, so that nobody ever opens it shorter: the file is
+     * made and sized (sparse: extending the length allocates nothing, a new LU is one hole) under a
+     * private temporary name beside it, then hard-linked to its name, which fails if the name exists.
+     * Nodes of a cluster that apply one new LUN at the same time race to create its shared file this
+     * way: one of them creates it and the others find it, whole. Where the file system has no hard
+     * links the file is renamed into place instead, refusing an existing name.
+     */
+    private static void createSized(Path path, long sizeBytes) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path temp = dir.resolve("." + path.getFileName() + "." + java.util.UUID.randomUUID() + ".new");
+        try {
+            try (FileChannel create = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+                 var length = new java.io.RandomAccessFile(temp.toFile(), "rw")) {
+                length.setLength(sizeBytes);
+            }
+            try {
+                Files.createLink(path, temp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another node (or process) created it first: use theirs
+            } catch (UnsupportedOperationException | IOException noLinks) {
+                try {
+                    Files.move(temp, path);
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    // created meanwhile by someone else
+                }
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /**
      * As {@link #open(Path, long, int, boolean)}; with {@code holes} false the device never calls
      * fallocate or lseek, exactly as on a file system without hole support (tests use this to run
      * the fallback path on any file system).
@@ -144,15 +178,9 @@ public final class FileBlockDevice implements BlockDevice {
             if (sizeBytes <= 0 || sizeBytes % blockSize != 0) {
                 throw new IllegalArgumentException("size " + sizeBytes + " must be a positive multiple of the block size " + blockSize);
             }
-            if (path.getParent() != null) {
-                Files.createDirectories(path.getParent());
-            }
-            try (FileChannel create = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
-                 var length = new java.io.RandomAccessFile(path.toFile(), "rw")) {
-                // Extending the length (ftruncate) allocates nothing: a new LU is one hole.
-                length.setLength(sizeBytes);
-            }
+            createSized(path, sizeBytes);
+            // Whoever created it, it exists now at its full length; a size mismatch is still refused.
+            exists = true;
         }
         Set<StandardOpenOption> options = readOnly ? EnumSet.of(StandardOpenOption.READ)
                 : EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);

@@ -51,7 +51,8 @@ public final class AccessStateChanges {
                 return current; // no new version, so nobody hears of a change that did not happen
             }
             Transition how = issuer == null ? Transition.NONE : Transition.by(issuer, issuerTag, List.of());
-            return next.withTransition(how);
+            return withStatus(current, next, issuer == null ? STATUS_ALTERED_IMPLICITLY : STATUS_ALTERED_BY_STPG, null)
+                    .withTransition(how);
         });
     }
 
@@ -61,31 +62,42 @@ public final class AccessStateChanges {
      */
     public static CompletableFuture<LuState> reconcile(LogicalUnit lu, Collection<Integer> knownGroups,
                                                        Set<Integer> liveGroups) {
-        return lu.changeState(current -> AluaPolicy.reconcile(current, lu.aluaMode(), knownGroups, liveGroups));
+        Set<Integer> known = new HashSet<>(knownGroups);
+        known.addAll(liveGroups);
+        return lu.changeState(current -> withStatus(current,
+                AluaPolicy.reconcile(current, lu.aluaMode(), knownGroups, liveGroups), STATUS_ALTERED_IMPLICITLY, known));
     }
 
     /**
-     * This node's share of applying a new record version: for every target port group whose state
-     * changed, record how (STATUS CODE) and establish ASYMMETRIC ACCESS STATE CHANGED for every
-     * nexus that sees the LU, except the one whose SET TARGET PORT GROUPS made the change (SPC-4).
+     * {@code next} with the STATUS CODE of every group whose state it changes set to {@code code}
+     * (the others keep theirs), and only the groups in {@code known} kept when not null. The code
+     * lives in the record, so every node reports the same whenever it joined.
+     */
+    private static LuState withStatus(LuState current, LuState next, int code, Set<Integer> known) {
+        Map<Integer, Integer> status = new HashMap<>(current.portGroupStatus());
+        Set<Integer> groups = new HashSet<>(current.portGroupStates().keySet());
+        groups.addAll(next.portGroupStates().keySet());
+        for (int group : groups) {
+            if (!Objects.equals(current.portGroupStates().get(group), next.portGroupStates().get(group))) {
+                status.put(group, code);
+            }
+        }
+        if (known != null) {
+            status.keySet().retainAll(known);
+        }
+        return status.equals(next.portGroupStatus()) ? next : next.withPortGroupStatus(status);
+    }
+
+    /**
+     * This node's share of applying a new record version in which access states changed: ASYMMETRIC
+     * ACCESS STATE CHANGED for every nexus that sees the LU, except the one whose SET TARGET PORT
+     * GROUPS made the change (SPC-4). (The STATUS CODE came with the record.)
      */
     public static void applied(LogicalUnit lu, LuState previous, LuState next, Set<Nexus> nexuses) {
         if (previous.portGroupStates().equals(next.portGroupStates())) {
             return;
         }
         NexusId issuer = next.transition().issuer();
-        int status = issuer == null ? STATUS_ALTERED_IMPLICITLY : STATUS_ALTERED_BY_STPG;
-        Set<Integer> groups = new HashSet<>(previous.portGroupStates().keySet());
-        groups.addAll(next.portGroupStates().keySet());
-        Map<Integer, Integer> codes = new HashMap<>();
-        for (int group : groups) {
-            boolean changed = !Objects.equals(previous.portGroupStates().get(group), next.portGroupStates().get(group));
-            int code = changed ? status : lu.portGroupStatus(group);
-            if (code != STATUS_NONE) {
-                codes.put(group, code);
-            }
-        }
-        lu.portGroupStatus(codes);
         for (Nexus nexus : nexuses) {
             if (lu.visibleTo(nexus) && (issuer == null || !issuer.equals(NexusIds.exact(nexus)))) {
                 lu.unitAttentions(nexus).establish(SenseReason.UA_ASYMMETRIC_ACCESS_STATE_CHANGED);

@@ -34,7 +34,6 @@ public final class LogicalUnit {
     private final Map<Nexus, UnitAttentionQueue> unitAttentions = new ConcurrentHashMap<>();
     private final TaskSet taskSet = new TaskSet();
     /** REPORT TARGET PORT GROUPS STATUS CODE per group: how its state last changed (node-local). */
-    private volatile Map<Integer, Integer> portGroupStatus = Map.of();
     private volatile ReservationPolicy reservations = ReservationPolicy.NONE;
     private volatile LunAcl acl = LunAcl.EVERYONE;
     private volatile AluaMode aluaMode = AluaMode.ACTIVE_ACTIVE;
@@ -123,11 +122,7 @@ public final class LogicalUnit {
 
     /** REPORT TARGET PORT GROUPS STATUS CODE of a group: 0 none, 1 changed by SET TARGET PORT GROUPS, 2 implicitly. */
     public int portGroupStatus(int targetPortGroup) {
-        return portGroupStatus.getOrDefault(targetPortGroup, 0);
-    }
-
-    public void portGroupStatus(Map<Integer, Integer> status) {
-        this.portGroupStatus = Map.copyOf(status);
+        return state.portGroupStatus().getOrDefault(targetPortGroup, 0);
     }
 
     /** How this LU's paths share the work across the cluster's target port groups (configuration). */

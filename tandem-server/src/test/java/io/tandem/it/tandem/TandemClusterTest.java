@@ -64,9 +64,14 @@ class TandemClusterTest {
     /** Long enough that a loaded machine causes no spurious suspension of a steady node. */
     static final Duration SESSION = Duration.ofSeconds(8);
 
-    static final int REGISTER = 0x00, RESERVE = 0x01, PREEMPT_AND_ABORT = 0x05, REGISTER_AND_MOVE = 0x07;
+    static final int REGISTER = 0x00, RESERVE = 0x01, RELEASE = 0x02, CLEAR = 0x03, PREEMPT = 0x04,
+            PREEMPT_AND_ABORT = 0x05, REGISTER_AND_MOVE = 0x07;
     static final int WRITE_EXCLUSIVE = 0x1, WE_RO = 0x5;
-    static final int LOGICAL_UNIT_RESET = 5, CLEAR_TASK_SET = 4;
+    static final int LOGICAL_UNIT_RESET = 5, CLEAR_TASK_SET = 4, TARGET_WARM_RESET = 6;
+    /** Unit attentions as 0xKKAAQQ. */
+    static final int UA_POWER_ON_OR_RESET = 0x062900, UA_LU_RESET = 0x062903, UA_RESERVATIONS_PREEMPTED = 0x062A03,
+            UA_RESERVATIONS_RELEASED = 0x062A04, UA_REGISTRATIONS_PREEMPTED = 0x062A05, UA_ACCESS_STATE_CHANGED = 0x062A06,
+            UA_REPORTED_LUNS_CHANGED = 0x063F0E;
     static final int FUNCTION_COMPLETE = 0;
 
     private static TestingCluster ensemble;
@@ -159,6 +164,25 @@ class TandemClusterTest {
         List<Integer> seen = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             ScsiResult r = s.execute(ScsiRequest.none(LUN, Cdbs.testUnitReady()));
+            if (r.isGood()) {
+                return seen;
+            }
+            assertThat(r.sense()).as(r.toString()).isNotNull();
+            assertThat(r.sense().key()).as(r.toString()).isEqualTo(Sense.UNIT_ATTENTION);
+            seen.add((r.sense().key() << 16) | (r.sense().asc() << 8) | r.sense().ascq());
+        }
+        throw new AssertionError("unit attentions did not stop");
+    }
+
+    /**
+     * REPORT TARGET PORT GROUPS on {@code lun} until it answers; the unit attentions it reported
+     * first. Unlike TEST UNIT READY it runs in every ALUA state and under every reservation.
+     */
+    private static List<Integer> unitAttentions(IscsiSession s, int lun) throws IOException {
+        byte[] cdb = {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0};
+        List<Integer> seen = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ScsiResult r = s.execute(ScsiRequest.read(lun, cdb, 1024));
             if (r.isGood()) {
                 return seen;
             }
@@ -378,6 +402,41 @@ class TandemClusterTest {
         assertThat(write(b, 20, Patterns.blocks(20, 1, BLOCK, 5)).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
     }
 
+    @Test
+    void reservationUnitAttentionsReachRegistrantsOnOtherNodes() throws Exception {
+        IscsiSession a = login(1, "iqn.2025-01.io.tandem.it:ua-a", 1);
+        IscsiSession b = login(2, "iqn.2025-01.io.tandem.it:ua-b", 2);
+        IscsiSession c = login(3, "iqn.2025-01.io.tandem.it:ua-c", 3);
+        long keyC = 0xC3C3C3C3C3C3C3C3L;
+        assertThat(a.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
+        assertThat(b.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_B, false).isGood()).isTrue();
+        assertThat(c.device(LUN).persistentReserveOut(REGISTER, 0, 0, keyC, false).isGood()).isTrue();
+
+        // Releasing a Registrants Only reservation tells every other registrant, wherever it is logged in.
+        assertThat(a.device(LUN).persistentReserveOut(RESERVE, WE_RO, KEY_A, 0, false).isGood()).isTrue();
+        assertThat(a.device(LUN).persistentReserveOut(RELEASE, WE_RO, KEY_A, 0, false).isGood()).isTrue();
+        assertThat(drainUnitAttentions(b)).as("node 2: RESERVATIONS RELEASED").containsExactly(UA_RESERVATIONS_RELEASED);
+        assertThat(drainUnitAttentions(c)).as("node 3: RESERVATIONS RELEASED").containsExactly(UA_RESERVATIONS_RELEASED);
+        assertThat(drainUnitAttentions(a)).as("not the releasing nexus").isEmpty();
+
+        // PREEMPT (same type) through node 1 removes node 2's registrant: only the victim hears of it.
+        assertThat(b.device(LUN).persistentReserveOut(RESERVE, WE_RO, KEY_B, 0, false).isGood()).isTrue();
+        assertThat(a.device(LUN).persistentReserveOut(PREEMPT, WE_RO, KEY_A, KEY_B, false).isGood()).isTrue();
+        assertThat(drainUnitAttentions(b)).as("node 2: REGISTRATIONS PREEMPTED").containsExactly(UA_REGISTRATIONS_PREEMPTED);
+        assertThat(drainUnitAttentions(c)).as("node 3: same reservation type, nothing to tell").isEmpty();
+        assertThat(drainUnitAttentions(a)).isEmpty();
+        assertThat(c.device(LUN).readReservation().key()).as("the preemptor holds it now").isEqualTo(KEY_A);
+        assertThat(write(b, 40, Patterns.blocks(40, 1, BLOCK, 1)).status()).as("the preempted initiator on node 2")
+                .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+
+        // CLEAR through node 3 tells the remaining registrant on node 1; node 2 is no registrant any more.
+        assertThat(c.device(LUN).persistentReserveOut(CLEAR, 0, keyC, 0, false).isGood()).isTrue();
+        assertThat(drainUnitAttentions(a)).as("node 1: RESERVATIONS PREEMPTED").containsExactly(UA_RESERVATIONS_PREEMPTED);
+        assertThat(drainUnitAttentions(b)).isEmpty();
+        assertThat(drainUnitAttentions(c)).isEmpty();
+        assertThat(a.device(LUN).readKeys().keys()).isEmpty();
+    }
+
     private static byte[] iscsiTransportId(String initiatorPort) {
         byte[] name = initiatorPort.getBytes(StandardCharsets.UTF_8);
         int length = (name.length + 1 + 3) / 4 * 4; // null-terminated, padded to a multiple of 4
@@ -392,6 +451,67 @@ class TandemClusterTest {
         for (int i = 0; i < 8; i++) {
             b[at + i] = (byte) (v >>> (56 - 8 * i));
         }
+    }
+
+    // ------------------------------------------------------------------ SPC-2 reservations
+
+    private static ScsiResult reserve6(IscsiSession s) throws IOException {
+        return reserve6(s, LUN);
+    }
+
+    private static ScsiResult reserve6(IscsiSession s, int lun) throws IOException {
+        return s.execute(ScsiRequest.none(lun, new byte[]{0x16, 0, 0, 0, 0, 0}));
+    }
+
+    private static ScsiResult release6(IscsiSession s) throws IOException {
+        return s.execute(ScsiRequest.none(LUN, new byte[]{0x17, 0, 0, 0, 0, 0}));
+    }
+
+    private static ScsiResult reserve10(IscsiSession s) throws IOException {
+        return s.execute(ScsiRequest.none(LUN, new byte[]{0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+    }
+
+    private static ScsiResult release10(IscsiSession s) throws IOException {
+        return s.execute(ScsiRequest.none(LUN, new byte[]{0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+    }
+
+    @Test
+    void anSpc2ReservationThroughOneNodeConflictsOnTheOthersUntilReleasedOrReset() throws Exception {
+        IscsiSession a = login(1, "iqn.2025-01.io.tandem.it:spc2-a", 1);
+        IscsiSession b = login(2, "iqn.2025-01.io.tandem.it:spc2-b", 2);
+        IscsiSession c = login(3, "iqn.2025-01.io.tandem.it:spc2-c", 3);
+        byte[] block = Patterns.blocks(50, 1, BLOCK, 1);
+
+        assertThat(reserve6(a).isGood()).isTrue();
+        for (IscsiSession other : List.of(b, c)) {
+            assertThat(write(other, 50, block).status()).as("write through another node").isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+            assertThat(other.execute(ScsiRequest.read(LUN, Cdbs.read10(50, 1), BLOCK)).status()).as("read through another node")
+                    .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+            assertThat(reserve10(other).status()).as("RESERVE through another node").isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+        }
+        assertThat(release6(b).isGood()).as("RELEASE by a non-holder is GOOD...").isTrue();
+        assertThat(write(c, 50, block).status()).as("...and changes nothing").isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+        assertThat(write(a, 50, block).isGood()).as("the holder writes").isTrue();
+
+        assertThat(release10(a).isGood()).isTrue();
+        assertThat(write(b, 50, block).isGood()).as("released for node 2").isTrue();
+        assertThat(reserve10(c).isGood()).as("and node 3 may reserve").isTrue();
+        assertThat(write(a, 50, block).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+
+        // A LOGICAL UNIT RESET through a non-holder on node 2 releases it for everyone.
+        assertThat(b.taskManagement(LOGICAL_UNIT_RESET, LUN, -1, 0)).isEqualTo(FUNCTION_COMPLETE);
+        for (IscsiSession s : List.of(a, b, c)) {
+            assertThat(drainUnitAttentions(s)).containsExactly(UA_LU_RESET);
+        }
+        assertThat(write(a, 50, block).isGood()).as("released on node 1").isTrue();
+        assertThat(write(b, 50, block).isGood()).as("released on node 2").isTrue();
+
+        // The holder's I_T nexus loss on node 3 releases it on the other nodes.
+        assertThat(reserve6(c).isGood()).isTrue();
+        assertThat(write(a, 50, block).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+        c.logout();
+        await(io(() -> write(a, 50, block).isGood()), "the holder's logout on node 3 releases the reservation on node 1");
+        assertThat(write(b, 50, block).isGood()).isTrue();
     }
 
     // ------------------------------------------------------------------ COMPARE AND WRITE
@@ -540,6 +660,61 @@ class TandemClusterTest {
         assertThat(read(setter, 30, 1)).isEqualTo(Patterns.blocks(30, 1, BLOCK, 2));
     }
 
+    /**
+     * TARGET WARM RESET is a hard reset of the SCSI target device (SAM-5 6.3.2; RFC 7143 11.5.1),
+     * and the cluster is one target device: through any node it reaches every LU on every node,
+     * aborts their tasks before it completes, releases SPC-2 reservations, leaves persistent
+     * reservations alone, and gives every nexus of every node POWER ON, RESET, OR BUS DEVICE RESET
+     * OCCURRED on every LU. Sessions stay (only TARGET COLD RESET drops them, on its own node).
+     */
+    @Test
+    void targetWarmResetThroughOneNodeResetsEveryLuForEveryNexusOnEveryNode() throws Exception {
+        nodes.get(1).addLun(new LunConfig(1, "second", LunConfig.Backend.FILE, dir.resolve("second.img"), 4L << 20, BLOCK, false));
+        await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(1) != null), "every node exports LUN 1");
+        IscsiSession issuer = login(2, "iqn.2025-01.io.tandem.it:warm", 2);
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:warm-1", 1);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:warm-3", 3);
+        List<IscsiSession> all = List.of(issuer, s1, s3);
+        for (IscsiSession s : all) {
+            unitAttentions(s, 1); // the login's, so that what follows is the reset's
+        }
+        assertThat(s1.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
+        assertThat(s1.device(LUN).persistentReserveOut(RESERVE, WRITE_EXCLUSIVE, KEY_A, 0, false).isGood()).isTrue();
+        assertThat(reserve6(s3, 1).isGood()).as("an SPC-2 reservation of LUN 1 through node 3").isTrue();
+        assertThat(s1.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), Patterns.blocks(0, 1, BLOCK, 1))).status())
+                .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+
+        HoldingBlockDevice node1 = backends.get(1);
+        node1.holdReads();
+        CompletableFuture<ScsiResult> read = s1.submit(ScsiRequest.read(LUN, Cdbs.read10(0, 4), 4 * BLOCK));
+        node1.awaitHeld(1, WAIT);
+        CompletableFuture<Integer> reset = CompletableFuture.supplyAsync(() -> {
+            try {
+                return issuer.taskManagement(TARGET_WARM_RESET, 0, -1, 0);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertQuiet(reset, "the target reset waits for the read in node 1's backend");
+        node1.release();
+        assertThat(reset.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(FUNCTION_COMPLETE);
+
+        int[] nodeOf = {2, 1, 3};
+        for (int i = 0; i < all.size(); i++) {
+            for (int lun : List.of(0, 1)) {
+                assertThat(unitAttentions(all.get(i), lun)).as("LUN %d through node %d", lun, nodeOf[i])
+                        .containsExactly(UA_POWER_ON_OR_RESET);
+            }
+            assertThat(all.get(i).isOpen()).as("a warm reset keeps the sessions").isTrue();
+        }
+        Thread.sleep(50);
+        assertThat(read.isDone()).as("the aborted read on node 1 got no status").isFalse();
+        assertThat(s1.execute(ScsiRequest.write(1, Cdbs.write10(0, 1), Patterns.blocks(0, 1, BLOCK, 1))).isGood())
+                .as("the SPC-2 reservation of LUN 1 through node 3 is gone on node 1").isTrue();
+        assertThat(issuer.device(LUN).readReservation().key()).as("the persistent reservation stays").isEqualTo(KEY_A);
+        assertThat(write(issuer, 0, Patterns.blocks(0, 1, BLOCK, 2)).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    }
+
     // ------------------------------------------------------------------ membership and ALUA
 
     @Test
@@ -585,6 +760,79 @@ class TandemClusterTest {
         assertThat(after.get(-1)).isNotEqualTo(owner);
     }
 
+    private static ScsiResult stpg(IscsiSession s, int lun, int state, int group) throws IOException {
+        byte[] list = {0, 0, 0, 0, (byte) state, 0, (byte) (group >> 8), (byte) group};
+        byte[] cdb = {(byte) 0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, (byte) list.length, 0, 0};
+        return s.execute(ScsiRequest.write(lun, cdb, list));
+    }
+
+    /** STATUS CODE of each target port group in a REPORT TARGET PORT GROUPS answer. */
+    private static Map<Integer, Integer> statusCodes(byte[] d) {
+        Map<Integer, Integer> codes = new TreeMap<>();
+        for (int at = 4; at < d.length; at += 8 + 4 * (d[at + 7] & 0xFF)) {
+            codes.put(u16(d, at + 2), d[at + 5] & 0xFF);
+        }
+        return codes;
+    }
+
+    /**
+     * Explicit ALUA: SET TARGET PORT GROUPS through node 2 makes another group the owner for the
+     * whole cluster. Every node then reports the same groups (the new owner Active/Optimized and
+     * preferred, the others Standby, STATUS CODE "altered by SET TARGET PORT GROUPS" on the two
+     * that changed), and every nexus but the issuing one gets ASYMMETRIC ACCESS STATE CHANGED
+     * (SPC-4 5.15.2.3), on whichever node it is logged in.
+     */
+    @Test
+    void setTargetPortGroupsThroughOneNodeMovesExplicitOwnershipClusterWide() throws Exception {
+        int lun = 1;
+        nodes.get(1).addLun(new LunConfig(lun, "explicit", LunConfig.Backend.FILE, dir.resolve("explicit.img"), 4L << 20, BLOCK,
+                false, List.of(), 0, AluaMode.EXPLICIT));
+        await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(lun) != null), "every node exports LUN 1");
+        Map<Integer, IscsiSession> paths = new TreeMap<>();
+        for (int id = 1; id <= 3; id++) {
+            paths.put(id, login(id, "iqn.2025-01.io.tandem.it:explicit", id));
+        }
+        IscsiSession s2 = paths.get(2);
+        await(io(() -> {
+            ScsiResult r = rtpg(s2, lun);
+            return r.isGood() && groupStates(r.data()).containsKey(-1);
+        }), "LUN 1 has an owner");
+        int owner = groupStates(rtpg(s2, lun).requireGood()).get(-1);
+        int chosen = owner == 3 ? 1 : 3;
+        for (IscsiSession s : paths.values()) {
+            unitAttentions(s, lun); // the login's and the first owner's
+        }
+
+        ScsiResult set = stpg(s2, lun, 0x0, chosen);
+        assertThat(set.isGood()).as("STPG through node 2: %s", set).isTrue();
+
+        byte[] reference = null;
+        for (Map.Entry<Integer, IscsiSession> path : paths.entrySet()) {
+            assertThat(unitAttentions(path.getValue(), lun)).as("through node %d", path.getKey())
+                    .containsExactlyElementsOf(path.getKey() == 2 ? List.of() : List.of(UA_ACCESS_STATE_CHANGED));
+            byte[] report = rtpg(path.getValue(), lun).requireGood();
+            if (reference == null) {
+                reference = report;
+            }
+            assertThat(report).as("RTPG through node %d", path.getKey()).isEqualTo(reference);
+        }
+        Map<Integer, Integer> states = groupStates(reference);
+        assertThat(states.get(-1)).as("the chosen group is preferred").isEqualTo(chosen);
+        for (int group = 1; group <= 3; group++) {
+            assertThat(states.get(group)).as("group %d", group).isEqualTo(group == chosen ? 0x0 : 0x2);
+        }
+        Map<Integer, Integer> codes = statusCodes(reference);
+        assertThat(codes.get(chosen)).as("STATUS CODE of the new owner").isEqualTo(0x01);
+        assertThat(codes.get(owner)).as("STATUS CODE of the old owner").isEqualTo(0x01);
+
+        byte[] data = Patterns.blocks(3, 1, BLOCK, 4);
+        assertThat(paths.get(chosen).execute(ScsiRequest.write(lun, Cdbs.write10(3, 1), data)).isGood())
+                .as("the new owner's path writes").isTrue();
+        ScsiResult standby = paths.get(owner).execute(ScsiRequest.write(lun, Cdbs.write10(3, 1), data));
+        assertThat(standby.sense()).as("%s", standby).isNotNull();
+        assertThat(standby.sense().is(Sense.NOT_READY, 0x04, 0x0B)).as("the old owner is Standby: %s", standby).isTrue();
+    }
+
     // ------------------------------------------------------------------ configuration
     @Test
     void aLunGrownThroughOneNodeGrowsOnEveryNodeWithItsUnitAttention() throws Exception {
@@ -606,14 +854,28 @@ class TandemClusterTest {
 
 
     @Test
-    void aLunAddedThroughOneNodeAppearsOnEveryNodeWithItsUnitAttention() throws Exception {
-        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:inventory", 3);
-        nodes.get(1).addLun(LunConfig.file(2, 4L << 20, BLOCK).withInitiators(List.of()));
-        await(() -> nodes.get(3).scsiTarget().logicalUnit(2) != null, "node 3 exports the new LUN");
-        assertThat(drainUnitAttentions(s3)).as("REPORTED LUNS DATA HAS CHANGED").containsExactly(0x063F0E);
-        assertThat(s3.device(LUN).reportLuns()).containsExactly(0, 2);
+    void aLunAddedAndRemovedThroughOneNodeAppearsAndDisappearsOnEveryNodeWithItsUnitAttention() throws Exception {
+        Map<Integer, IscsiSession> paths = new TreeMap<>();
+        for (int id = 1; id <= 3; id++) {
+            paths.put(id, login(id, "iqn.2025-01.io.tandem.it:inventory", id));
+        }
+        nodes.get(1).addLun(new LunConfig(2, "added", LunConfig.Backend.FILE, dir.resolve("added.img"), 4L << 20, BLOCK, false));
+        await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(2) != null), "every node exports the new LUN");
+        for (Map.Entry<Integer, IscsiSession> path : paths.entrySet()) {
+            assertThat(drainUnitAttentions(path.getValue())).as("REPORTED LUNS DATA HAS CHANGED through node %d", path.getKey())
+                    .containsExactly(UA_REPORTED_LUNS_CHANGED);
+            assertThat(path.getValue().device(LUN).reportLuns()).containsExactly(0, 2);
+        }
+
         nodes.get(2).removeLun(2);
-        await(() -> nodes.get(3).scsiTarget().logicalUnit(2) == null, "node 3 drops the removed LUN");
-        assertThat(s3.device(LUN).reportLuns()).containsExactly(0);
+        await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(2) == null), "every node drops the removed LUN");
+        for (Map.Entry<Integer, IscsiSession> path : paths.entrySet()) {
+            assertThat(drainUnitAttentions(path.getValue())).as("REPORTED LUNS DATA HAS CHANGED through node %d", path.getKey())
+                    .containsExactly(UA_REPORTED_LUNS_CHANGED);
+            assertThat(path.getValue().device(LUN).reportLuns()).containsExactly(0);
+            ScsiResult gone = path.getValue().execute(ScsiRequest.read(2, Cdbs.read10(0, 1), BLOCK));
+            assertThat(gone.sense()).as("%s", gone).isNotNull();
+            assertThat(gone.sense().is(Sense.ILLEGAL_REQUEST, 0x25, 0x00)).as("LOGICAL UNIT NOT SUPPORTED: %s", gone).isTrue();
+        }
     }
 }
