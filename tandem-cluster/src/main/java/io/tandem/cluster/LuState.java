@@ -85,6 +85,17 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
                 : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE);
     }
 
+    /**
+     * The record after the whole target lost power and came back (a cluster with no live node that
+     * starts again): registrations and reservation stay only while APTPL is in effect (SPC-4), the
+     * SPC-2 reservation and the mode parameters are gone; the LU's capacity, ALUA ownership and
+     * reset epoch are the LU's configuration and history and stay.
+     */
+    public LuState afterPowerLoss() {
+        LuState kept = aptpl ? this : withRegistrations(List.of()).withReservation(null);
+        return kept.withSpc2Holder(null).withModeParameters(0).withTransition(Transition.NONE);
+    }
+
     /** Same record apart from version and transition. */
     public boolean sameContent(LuState other) {
         return withVersion(0).withTransition(Transition.NONE)

@@ -1,5 +1,6 @@
 package io.tandem.cluster;
 
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,6 +26,7 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
@@ -44,6 +46,7 @@ import org.apache.zookeeper.data.Stat;
  * lus/&lt;lu&gt;                   persistent  the LU's record ({@link LuRecordCodec}); the znode version is the CAS token
  * lus/&lt;lu&gt;/applied/&lt;node&gt;    ephemeral   decimal: the record version this node has applied (-1 while joining)
  * config/&lt;key&gt;               persistent  cluster-wide configuration bytes ({@link ConfigStore})
+ * locks/join                  lock        held while a node joins: the first of an empty cluster powers the LUs on
  * </pre>
  *
  * <h2>A change ({@link #update})</h2>
@@ -128,6 +131,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private final String membersPath;
     private final String lusPath;
     private final String memberPath;
+    private final String joinLockPath;
 
     private final Map<String, Follower> followers = new ConcurrentHashMap<>();
     /** Serialises joins, leaves and rejoins (the creation of this node's ephemeral znodes). */
@@ -141,6 +145,8 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private volatile boolean closed;
     /** Set once {@link #initialize} ran: connection events before that are the initial connection. */
     private volatile boolean initialized;
+    /** Whether this process has joined before: a rejoin after a session loss is not a power on. */
+    private boolean joinedOnce;
     /** +1 per connection state change: a resync started before the latest change must not declare serving. */
     private final AtomicLong connectionEpoch = new AtomicLong();
     private final AtomicLong versionGaps = new AtomicLong();
@@ -165,6 +171,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
         this.membersPath = root + "/members";
         this.lusPath = root + "/lus";
         this.memberPath = membersPath + "/" + settings.nodeId();
+        this.joinLockPath = root + "/locks/join";
         this.announced = Member.bare(settings.nodeId());
         this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-session-" + settings.nodeId()).factory());
         this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-events-" + settings.nodeId()).factory());
@@ -228,9 +235,24 @@ public final class ZooKeeperCoordinator implements Coordinator {
             }
         }
         awaitPreviousIncarnation();
-        synchronized (membershipLock) {
-            ownSession = sessionId();
-            ensureEphemeral(memberPath, announced.render().getBytes(StandardCharsets.UTF_8), true);
+        boolean firstJoin = !joinedOnce;
+        joinedOnce = true;
+        // Joining and judging "was anybody live?" happen under one lock, so of nodes starting at
+        // once exactly the first finds the cluster empty.
+        InterProcessMutex joinLock = new InterProcessMutex(client, joinLockPath);
+        if (!joinLock.acquire(settings.connectionTimeout().toMillis() * 3, TimeUnit.MILLISECONDS)) {
+            throw new CoordinatorException("ZooKeeper at " + settings.connectString() + ": the join lock was not granted in time");
+        }
+        try {
+            if (firstJoin && client.getChildren().forPath(membersPath).stream().noneMatch(m -> !m.equals(settings.nodeId()))) {
+                powerOn();
+            }
+            synchronized (membershipLock) {
+                ownSession = sessionId();
+                ensureEphemeral(memberPath, announced.render().getBytes(StandardCharsets.UTF_8), true);
+            }
+        } finally {
+            joinLock.release();
         }
         CountDownLatch loaded = new CountDownLatch(2);
         membersCache.listenable().addListener(CuratorCacheListener.builder()
@@ -249,6 +271,34 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs());
         if (connectionEpoch.get() == epoch && client.getZookeeperClient().isConnected()) {
             setServing(true);
+        }
+    }
+
+    /**
+     * The first node of a cluster in which no node was live starts the SCSI target device anew: a
+     * power on for SPC-4. Every LU's record keeps what survives a power loss
+     * ({@link LuState#afterPowerLoss()}: registrations and reservation only under APTPL), as one
+     * ordinary version change nobody else needs to apply (nobody is live).
+     */
+    private void powerOn() throws Exception {
+        List<String> lus;
+        try {
+            lus = client.getChildren().forPath(lusPath);
+        } catch (KeeperException.NoNodeException e) {
+            return;
+        }
+        for (String child : lus) {
+            String path = lusPath + "/" + child;
+            String luId = URLDecoder.decode(child, StandardCharsets.UTF_8);
+            Stat stat = new Stat();
+            LuState stored = LuRecordCodec.parse(luId, client.getData().storingStatIn(stat).forPath(path)).state();
+            LuState after = stored.afterPowerLoss();
+            if (!after.sameContent(stored)) {
+                client.setData().withVersion(stat.getVersion())
+                        .forPath(path, LuRecordCodec.render(after.withVersion(stored.version() + 1), nodeId() + "/power-on"));
+                LOG.log(System.Logger.Level.INFO, "node {0}: first node of the cluster: LU {1} powered on ({2})", nodeId(), luId,
+                        stored.aptpl() ? "APTPL: registrations and reservation kept" : "registrations and reservation cleared");
+            }
         }
     }
 

@@ -650,9 +650,9 @@ class TandemClusterFaultTest {
     /**
      * Every node stops and starts again on the same ensemble and data: the LU's record lives in
      * ZooKeeper, so APTPL registrations and the reservation are there and in force through every
-     * node, for the same initiator ports logging in again. Tandem keeps registrations made with
-     * APTPL=0 through such a restart too (the record is only lost with the ensemble's data; see
-     * docs/cluster.md), which the second half pins down.
+     * node, for the same initiator ports logging in again. A cluster with no live node that
+     * starts again is a power on of the target: once the last APTPL value received is 0, nothing of
+     * the reservations survives it (SPC-4), which the second half pins down.
      */
     @Test
     void restartingEveryNodeKeepsAptplRegistrationsAndTheReservation() throws Exception {
@@ -677,14 +677,18 @@ class TandemClusterFaultTest {
             assertThat(read(s, 7, 1)).isEqualTo(Patterns.blocks(7, 1, BLOCK, 7));
         }
 
-        // The last registration asks for no persistence through power loss: Tandem still keeps it all.
+        // The last registration asks for no persistence through power loss (the most recent APTPL
+        // value governs the LU): a restart of every node clears every registration and the reservation.
         long keyD = 0xD4D4D4D4D4D4D4D4L;
         IscsiSession d = login(3, "iqn.2025-01.io.tandem.it:host-d", 4);
         assertThat(d.device(LUN).persistentReserveOut(REGISTER, 0, 0, keyD, false).isGood()).isTrue();
+        assertThat(d.device(LUN).readKeys().keys()).containsExactly(KEY_A, KEY_B, KEY_C, keyD);
         restartEveryNode();
-        IscsiSession after = login(1, names[1], 1);
-        assertThat(after.device(LUN).readKeys().keys()).containsExactly(KEY_A, KEY_B, KEY_C, keyD);
-        assertThat(after.device(LUN).readReservation().key()).isEqualTo(KEY_B);
+        for (int id = 1; id <= 3; id++) {
+            IscsiSession after = login(id, names[id], id);
+            assertThat(after.device(LUN).readKeys().keys()).as("READ KEYS through node %d", id).isEmpty();
+            assertThat(write(after, 9, Patterns.blocks(9, 1, BLOCK, id)).isGood()).as("no reservation through node %d", id).isTrue();
+        }
     }
 
     private void restartEveryNode() throws IOException {
