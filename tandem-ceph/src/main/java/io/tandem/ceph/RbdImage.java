@@ -284,7 +284,17 @@ public final class RbdImage implements AutoCloseable {
      */
     public void diffIterate(long offset, long length, boolean wholeObject, DiffExtentConsumer consumer) {
         long id = Upcalls.DIFF_IDS.incrementAndGet();
-        Upcalls.DIFF_CONSUMERS.put(id, consumer);
+        // librbd may report extents it had already collected after the consumer said stop: drop them
+        boolean[] stopped = new boolean[1];
+        Upcalls.DIFF_CONSUMERS.put(id, (offset1, length1, exists) -> {
+            synchronized (stopped) {
+                if (stopped[0]) {
+                    return false;
+                }
+                stopped[0] = !consumer.accept(offset1, length1, exists);
+                return !stopped[0];
+            }
+        });
         try {
             long r = callRaw(a -> (int) LibRbd.diffIterate2.invokeExact(image, MemorySegment.NULL, offset, length,
                     (byte) 0, (byte) (wholeObject ? 1 : 0), Upcalls.DIFF_STUB, MemorySegment.ofAddress(id)));
