@@ -1,6 +1,7 @@
 package io.tandem.storage.rbd;
 
 import io.tandem.ceph.CephException;
+import io.tandem.ceph.Errno;
 import io.tandem.ceph.IoCtx;
 import io.tandem.ceph.Rados;
 import io.tandem.ceph.RbdFeature;
@@ -52,6 +53,12 @@ import java.util.function.LongConsumer;
 public final class RbdBlockDevice implements BlockDevice {
 
     private static final System.Logger LOG = System.getLogger(RbdBlockDevice.class.getName());
+
+    /**
+     * The features Tandem creates images with: layering and deep-flatten, nothing that serialises
+     * writers (librbd's default adds exclusive-lock, object-map and fast-diff).
+     */
+    public static final long ACTIVE_ACTIVE_FEATURES = RbdFeature.mask(RbdFeature.LAYERING, RbdFeature.DEEP_FLATTEN);
 
     /** Features that let only one client write at a time, in the order {@code rbd feature disable} needs them. */
     static final List<RbdFeature> SINGLE_WRITER_FEATURES = List.of(
@@ -160,6 +167,28 @@ public final class RbdBlockDevice implements BlockDevice {
         } catch (IOException | RuntimeException e) {
             closeQuietly(image, dataIo, io);
             throw e;
+        }
+    }
+
+    /**
+     * Creates the image {@code settings} name with {@code sizeBytes} and {@link
+     * #ACTIVE_ACTIVE_FEATURES}, unless it exists.
+     *
+     * @return true if it was created, false if it existed already (whatever its size)
+     */
+    public static boolean createImage(RbdSettings settings, long sizeBytes) throws IOException {
+        if (sizeBytes <= 0) {
+            throw new IllegalArgumentException("image size must be positive, got " + sizeBytes);
+        }
+        try (Rados rados = settings.connect(); IoCtx io = rados.ioContext(settings.pool())) {
+            RbdImage.create(io, settings.image(), sizeBytes, ACTIVE_ACTIVE_FEATURES, 0);
+            LOG.log(System.Logger.Level.INFO, "created RBD image " + settings.spec() + " (" + sizeBytes + " bytes)");
+            return true;
+        } catch (CephException e) {
+            if (e.errno() == Errno.EEXIST) {
+                return false;
+            }
+            throw new IOException("creating RBD image " + settings.spec() + ": " + e.getMessage(), e);
         }
     }
 

@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * Where an RBD LU lives and how to reach it: the image {@code pool/image}, the cluster's
- * {@code ceph.conf}, the client id (the N of {@code client.N}; null for {@code client.admin}), an
+ * {@code ceph.conf} (null: librados' default search, e.g. {@code /etc/ceph/ceph.conf}), the client id (the N of {@code client.N}; null for {@code client.admin}), an
  * optional keyring (else the one ceph.conf names), and extra client options.
  *
  * <p>Every client gets {@code rbd_cache=false} (a write is acknowledged only when the cluster has
@@ -41,6 +41,8 @@ public record RbdSettings(String pool, String image, Path conf, String clientId,
         try {
             if (conf != null) {
                 rados.readConfig(conf);
+            } else {
+                rados.readDefaultConfig();
             }
             if (keyring != null) {
                 rados.set("keyring", keyring.toString());
