@@ -63,6 +63,15 @@ public final class Rados implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Reads the first ceph.conf of librados' default search ({@code $CEPH_CONF},
+     * {@code /etc/ceph/ceph.conf}, {@code ~/.ceph/config}, {@code ./ceph.conf}).
+     */
+    public Rados readDefaultConfig() {
+        call("rados_conf_read_file(default)", arena -> (int) LibRados.confReadFile.invokeExact(cluster, MemorySegment.NULL));
+        return this;
+    }
+
     /** Sets one configuration option, e.g. {@code set("rbd_cache", "false")} or {@code set("keyring", path)}. */
     public Rados set(String option, String value) {
         call("rados_conf_set(" + option + ")", arena -> (int) LibRados.confSet.invokeExact(cluster,

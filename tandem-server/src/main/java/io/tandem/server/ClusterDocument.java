@@ -55,6 +55,23 @@ final class ClusterDocument {
             if (lun.file() != null) {
                 l.put("file", lun.file().toString());
             }
+            if (lun.rbd() != null) {
+                LunConfig.Rbd rbd = lun.rbd();
+                l.put("pool", rbd.pool());
+                l.put("image", rbd.image());
+                if (rbd.cephConf() != null) {
+                    l.put("ceph-conf", rbd.cephConf().toString());
+                }
+                if (rbd.clientId() != null) {
+                    l.put("client-id", rbd.clientId());
+                }
+                if (rbd.keyring() != null) {
+                    l.put("keyring", rbd.keyring().toString());
+                }
+                if (rbd.createBytes() > 0) {
+                    l.put("create", Long.toString(rbd.createBytes()));
+                }
+            }
             l.put("size", Long.toString(lun.sizeBytes()));
             l.put("block-size", lun.blockSize());
             if (lun.physicalBlockSize() != lun.blockSize()) {

@@ -29,6 +29,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
  *   - { number: 3, name: vmfs, size: 100G, block-size: 512, physical-block-size: 4096 }   # 512e
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
+ *   - { number: 5, name: shared, backend: rbd, pool: rbd, image: shared, ceph-conf: /etc/ceph/ceph.conf,
+ *       client-id: iscsi, keyring: /etc/ceph/ceph.client.iscsi.keyring, create: 100G }
  *   - { number: 4, name: cartridge, size: 4G, removable: true }   # RMB=1: ejectable medium
  *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
  *   - { number: 4, name: quorum, size: 1G, alua: active-standby }   # cluster: one owning node at a time
@@ -118,17 +120,22 @@ final class ConfigFile {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
                         Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
-                                "read-only", "initiators", "removable", "alua"));
+                                "read-only", "initiators", "removable", "alua",
+                                "pool", "image", "ceph-conf", "client-id", "keyring", "create"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
                     case "file" -> LunConfig.Backend.FILE;
                     case "memory" -> LunConfig.Backend.MEMORY;
-                    default -> throw new ConfigException(field + ".backend", "must be file or memory, got " + lun.get("backend"));
+                    case "rbd" -> LunConfig.Backend.RBD;
+                    default -> throw new ConfigException(field + ".backend", "must be file, memory or rbd, got "
+                            + lun.get("backend"));
                 };
                 Path path = lun.get("file") == null ? null : Path.of(string(field + ".file", lun.get("file")));
-                long size = lun.get("size") == null ? (path != null && Files.exists(path) ? 0 : NodeConfig.DEFAULT_LUN_SIZE)
-                        : Sizes.parse(field + ".size", lun.get("size").toString());
+                LunConfig.Rbd rbd = rbd(field, name, lun, backend);
+                long size = lun.get("size") != null ? Sizes.parse(field + ".size", lun.get("size").toString())
+                        : backend == LunConfig.Backend.RBD || (path != null && Files.exists(path)) ? 0
+                        : NodeConfig.DEFAULT_LUN_SIZE;
                 int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
                 boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
                 boolean removable = bool(field + ".removable", lun.getOrDefault("removable", false));
@@ -145,11 +152,42 @@ final class ConfigFile {
                         }
                     }
                     builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical,
-                            removable, alua));
+                            removable, alua, rbd));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }
             }
+        }
+    }
+
+    /**
+     * The image of an rbd LUN: {@code pool} (default rbd), {@code image} (default the LUN's name),
+     * {@code ceph-conf}, {@code client-id}, {@code keyring}, and {@code create: SIZE} to create the
+     * image when it does not exist. These keys belong to rbd LUNs only.
+     */
+    private static LunConfig.Rbd rbd(String field, String name, Map<String, Object> lun, LunConfig.Backend backend) {
+        List<String> keys = List.of("pool", "image", "ceph-conf", "client-id", "keyring", "create");
+        if (backend != LunConfig.Backend.RBD) {
+            for (String key : keys) {
+                if (lun.containsKey(key)) {
+                    throw new ConfigException(field + "." + key, "only for backend: rbd");
+                }
+            }
+            return null;
+        }
+        String pool = lun.get("pool") == null ? "rbd" : string(field + ".pool", lun.get("pool"));
+        String image = lun.get("image") == null ? name : string(field + ".image", lun.get("image"));
+        Path conf = lun.get("ceph-conf") == null ? null : Path.of(string(field + ".ceph-conf", lun.get("ceph-conf")));
+        String clientId = lun.get("client-id") == null ? null : string(field + ".client-id", lun.get("client-id"));
+        if (clientId != null && clientId.startsWith("client.")) {
+            clientId = clientId.substring("client.".length());
+        }
+        Path keyring = lun.get("keyring") == null ? null : Path.of(string(field + ".keyring", lun.get("keyring")));
+        long create = lun.get("create") == null ? 0 : Sizes.parse(field + ".create", lun.get("create").toString());
+        try {
+            return new LunConfig.Rbd(pool, image, conf, clientId, keyring, create);
+        } catch (ConfigException e) {
+            throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
         }
     }
 
