@@ -96,7 +96,8 @@ public final class RadosCoordinator implements Coordinator {
     /**
      * Where the cluster lives and the timing of the lease.
      *
-     * @param cephConf      the ceph.conf the node's RADOS client reads
+     * @param cephConf      the ceph.conf the node's RADOS client reads; null: librados' default search
+     *                      ({@code $CEPH_CONF}, {@code /etc/ceph/ceph.conf}, ...)
      * @param clientId      the RADOS user without "client." ({@code iscsi} for client.iscsi), null for admin
      * @param keyring       the keyring file of that user, or null (the one ceph.conf names, or no cephx)
      * @param pool          the pool holding the coordinator's objects
@@ -117,7 +118,6 @@ public final class RadosCoordinator implements Coordinator {
         public static final Duration DEFAULT_UPDATE_TIMEOUT = Duration.ofSeconds(30);
 
         public Settings {
-            Objects.requireNonNull(cephConf, "cephConf");
             Member.bare(nodeId); // validates the id
             Objects.requireNonNull(pool, "pool");
             if (pool.isEmpty()) {
@@ -331,7 +331,11 @@ public final class RadosCoordinator implements Coordinator {
         Rados rados = Rados.create(settings.clientId());
         IoCtx io = null;
         try {
-            rados.readConfig(settings.cephConf());
+            if (settings.cephConf() != null) {
+                rados.readConfig(settings.cephConf());
+            } else {
+                rados.readDefaultConfig();
+            }
             if (settings.keyring() != null) {
                 rados.set("keyring", settings.keyring().toString());
             }

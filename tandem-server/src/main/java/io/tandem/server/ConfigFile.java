@@ -44,6 +44,14 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * cluster: { zookeeper: "zk1:2181,zk2:2181,zk3:2181", name: prod, session-timeout: 10 }
  * portals: ["192.0.2.12:3260"]
  * </pre>
+ *
+ * <p>or, coordinated by Ceph itself instead of ZooKeeper (pool default {@code rbd}, client default
+ * {@code admin}, ceph.conf and keyring default to librados' own search):
+ *
+ * <pre>
+ * cluster: { coordinator: rados, ceph-conf: /etc/ceph/ceph.conf, pool: rbd, client-id: iscsi,
+ *            keyring: /etc/ceph/ceph.client.iscsi.keyring, name: prod, session-timeout: 10 }
+ * </pre>
  */
 final class ConfigFile {
     /** The sections every node of a cluster shares. */
@@ -71,11 +79,24 @@ final class ConfigFile {
             builder.nodeId(integer("node.id", node.get("id")));
         }
         if (top.get("cluster") != null) {
-            Map<String, Object> cluster = map("cluster", top.get("cluster"), Set.of("zookeeper", "name", "session-timeout"));
+            Map<String, Object> cluster = map("cluster", top.get("cluster"), Set.of("coordinator", "zookeeper", "name",
+                    "session-timeout", "ceph-conf", "pool", "client-id", "keyring"));
             String name = cluster.get("name") == null ? null : string("cluster.name", cluster.get("name"));
             java.time.Duration timeout = cluster.get("session-timeout") == null ? null
                     : java.time.Duration.ofSeconds(integer("cluster.session-timeout", cluster.get("session-timeout")));
-            builder.cluster(new ClusterSettings(string("cluster.zookeeper", cluster.get("zookeeper")), name, timeout));
+            ClusterSettings.Coordinator coordinator = cluster.get("coordinator") == null ? ClusterSettings.Coordinator.ZOOKEEPER
+                    : ClusterSettings.Coordinator.parse("cluster.coordinator", string("cluster.coordinator", cluster.get("coordinator")));
+            ClusterSettings.Ceph ceph = null;
+            if (coordinator == ClusterSettings.Coordinator.RADOS || cluster.get("ceph-conf") != null || cluster.get("pool") != null
+                    || cluster.get("client-id") != null || cluster.get("keyring") != null) {
+                ceph = new ClusterSettings.Ceph(
+                        cluster.get("ceph-conf") == null ? null : Path.of(string("cluster.ceph-conf", cluster.get("ceph-conf"))),
+                        cluster.get("pool") == null ? null : string("cluster.pool", cluster.get("pool")),
+                        cluster.get("client-id") == null ? null : string("cluster.client-id", cluster.get("client-id")),
+                        cluster.get("keyring") == null ? null : Path.of(string("cluster.keyring", cluster.get("keyring"))));
+            }
+            String zookeeper = cluster.get("zookeeper") == null ? null : string("cluster.zookeeper", cluster.get("zookeeper"));
+            builder.cluster(new ClusterSettings(coordinator, zookeeper, ceph, name, timeout));
         }
         if (top.get("portals") != null) {
             for (Object portal : list("portals", top.get("portals"))) {

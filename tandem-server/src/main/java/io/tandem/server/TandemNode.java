@@ -121,7 +121,7 @@ public final class TandemNode implements AutoCloseable {
         List<LunSpec> specs = new ArrayList<>();
         Coordinator coordinator = config.cluster() == null
                 ? LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY))
-                : Coordinators.zooKeeper(config);
+                : Coordinators.open(config);
         try {
             long clusterVersion = 0;
             if (config.cluster() != null) {
