@@ -10,7 +10,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Downcall handles and layouts of librados' watch/notify functions ({@code rados/librados.h} and
+ * Downcall handles and layouts of librados' watch/notify functions (and the OSD map wait that
+ * fencing with them needs) ({@code rados/librados.h} and
  * {@code rados/rados_types.h}, Ceph 16). Kept apart from {@link LibRados} so the two parts of the
  * binding grow independently; touch only after {@link NativeLibrary#rados()} succeeded.
  */
@@ -57,6 +58,8 @@ final class LibRadosWatch {
     /** void rados_free_notify_response(struct notify_ack_t *acks, size_t nr_acks, struct notify_timeout_t *timeouts) */
     static final MethodHandle freeNotifyResponse = fn("rados_free_notify_response",
             FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, ADDRESS));
+    /** int rados_wait_for_latest_osdmap(rados_t cluster) */
+    static final MethodHandle waitForLatestOsdmap = fn("rados_wait_for_latest_osdmap", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     /** void rados_buffer_free(char *buf) */
     static final MethodHandle bufferFree = fn("rados_buffer_free", FunctionDescriptor.ofVoid(ADDRESS));
 }

@@ -195,6 +195,7 @@ class WatchNotifyTest {
         Recorder rb = new Recorder("b");
         watch(b, 30, rb);
         a.rados().blocklistAdd(b.rados().addresses(), 60);
+        OsdMap.awaitLatest(b.rados()); // the fenced client learns of it too (and is refused from then on)
         long started = System.nanoTime();
         Notify.Reply reply = Notify.send(a, oid, bytes("x"), Duration.ofSeconds(1));
         assertThat(reply.watchers()).isEmpty();

@@ -4,6 +4,7 @@ import io.tandem.ceph.CephException;
 import io.tandem.ceph.Errno;
 import io.tandem.ceph.IoCtx;
 import io.tandem.ceph.Notify;
+import io.tandem.ceph.OsdMap;
 import io.tandem.ceph.Rados;
 import io.tandem.ceph.Watch;
 import java.net.URLDecoder;
@@ -236,6 +237,10 @@ public final class RadosCoordinator implements Coordinator {
     private final AtomicLong versionGaps = new AtomicLong();
     private final AtomicLong changeCounter = new AtomicLong();
     private final AtomicLong membersDeclaredGone = new AtomicLong();
+    /** +1 whenever this node learns that an entry left the registry (possibly fenced by another node). */
+    private final AtomicLong removalsSeen = new AtomicLong();
+    /** The value of {@link #removalsSeen} when this node's client last fetched the latest OSD map. */
+    private final AtomicLong removalsMapped = new AtomicLong();
     /** Test hook: the node neither pings nor answers (a silent partition of this node). */
     private volatile boolean silenced;
 
@@ -570,6 +575,7 @@ public final class RadosCoordinator implements Coordinator {
                 continue;
             }
             if (behind.isEmpty()) {
+                awaitFencesKnown(s);
                 return;
             }
             if (System.nanoTime() > deadline) {
@@ -579,6 +585,21 @@ public final class RadosCoordinator implements Coordinator {
                         + " (a member is waited for until it applies or its lease lapses)" + (stored ? "" : "; nothing was changed"));
             }
         }
+    }
+
+    /**
+     * Before going on without a member another node fenced: fetches the OSD map that carries its
+     * blocklist entry, so whatever this node (and an RBD image sharing its client) writes from now
+     * on reaches each OSD after that OSD refuses the fenced client. (The node that blocklisted has
+     * it already: {@code rados_blocklist_add} waits for it.)
+     */
+    private void awaitFencesKnown(Session s) {
+        long seen = removalsSeen.get();
+        if (removalsMapped.get() >= seen) {
+            return;
+        }
+        OsdMap.awaitLatest(s.rados);
+        removalsMapped.accumulateAndGet(seen, Math::max);
     }
 
     /**
@@ -630,7 +651,9 @@ public final class RadosCoordinator implements Coordinator {
             }
             LOG.log(System.Logger.Level.WARNING, "node {0}: node {1}''s lease lapsed (client.{2}); blocklisting {3}", nodeId(),
                     e.nodeId(), e.instanceId(), e.address());
-            s.rados.blocklistAdd(e.address(), BLOCKLIST_SECONDS);
+            long seen = removalsSeen.get();
+            s.rados.blocklistAdd(e.address(), BLOCKLIST_SECONDS); // returns once this client has the map carrying it
+            removalsMapped.accumulateAndGet(seen, Math::max);
             membersDeclaredGone.incrementAndGet();
             mutateRegistry(s, r -> e.sameLease(r.get(e.nodeId())) ? r.without(e.nodeId()) : r);
         }
@@ -713,7 +736,12 @@ public final class RadosCoordinator implements Coordinator {
         if (reg.objectVersion() < registry.objectVersion()) {
             return;
         }
+        RadosMemberRegistry before = registry;
         registry = reg;
+        if (!reg.entries().keySet().containsAll(before.entries().keySet())
+                || before.entries().values().stream().anyMatch(e -> reg.get(e.nodeId()) != null && !e.sameLease(reg.get(e.nodeId())))) {
+            removalsSeen.incrementAndGet(); // an entry left or was replaced: its old client may have been fenced
+        }
         List<Member> now = reg.members();
         if (now.equals(members)) {
             return;
