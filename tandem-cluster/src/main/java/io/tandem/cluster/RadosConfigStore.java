@@ -1,5 +1,7 @@
 package io.tandem.cluster;
 
+import io.tandem.ceph.CephException;
+import io.tandem.ceph.Errno;
 import io.tandem.ceph.IoCtx;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -63,6 +65,22 @@ final class RadosConfigStore implements ConfigStore {
     void refresh() {
         RadosObjects.Read r = RadosObjects.read(io.get(), oid);
         learn(parse(r.data()), r.version());
+    }
+
+    /** Re-reads the object only if its version moved (a one-byte read tells). */
+    void refreshIfChanged() {
+        long version;
+        try {
+            version = io.get().readVersioned(oid, 1).version();
+        } catch (CephException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            version = 0;
+        }
+        if (version != knownVersion()) {
+            refresh();
+        }
     }
 
     /** The object's version as this node knows it (-1 before the first read). */

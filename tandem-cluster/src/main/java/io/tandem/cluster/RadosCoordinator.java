@@ -1087,7 +1087,7 @@ public final class RadosCoordinator implements Coordinator {
                 RadosMemberRegistry before = registry;
                 reconcile(s, before, Notify.send(s.io, hubOid, payload("probe"), NOTIFY_ROUND));
                 readRegistry(s);
-                config.refresh();
+                config.refreshIfChanged();
             } catch (CephException e) {
                 if (e.errno() == Errno.ESHUTDOWN) {
                     sessionLost(s, "its client is blocklisted");

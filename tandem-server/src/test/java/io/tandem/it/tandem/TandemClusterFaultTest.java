@@ -72,13 +72,44 @@ class TandemClusterFaultTest {
         sessions.forEach(IscsiSession::close);
         links.forEach(PartitionableLink::close);
         nodes.values().forEach(TandemNode::close);
-        ensemble.close();
+        if (ensemble != null) {
+            ensemble.close();
+        }
     }
 
-    private TandemNode startNode(int id, String connectString, Duration session) throws IOException {
+    // ---------------------------------------------------------------- the coordinator's faults (ZooKeeper here)
+
+    /** How a node reaches the coordinator; a partitionable one goes through links the test can cut. */
+    ClusterSettings clusterSettings(boolean partitionable, Duration session) throws IOException {
+        return new ClusterSettings(partitionable ? linkedConnectString() : ensemble.getConnectString(), "faults", session);
+    }
+
+    /** Cuts the partitionable node off from the coordinator, silently (nothing is closed). */
+    void partition(TandemNode node) throws Exception {
+        links.forEach(PartitionableLink::partition);
+    }
+
+    void heal(TandemNode node) throws Exception {
+        links.forEach(PartitionableLink::heal);
+    }
+
+    /** The coordinator stops answering every node (two of three ZooKeeper servers die). */
+    void loseQuorum() throws Exception {
+        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
+        ensemble.killServer(servers.get(0));
+        ensemble.killServer(servers.get(1));
+    }
+
+    void regainQuorum() throws Exception {
+        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
+        ensemble.restartServer(servers.get(0));
+        ensemble.restartServer(servers.get(1));
+    }
+
+    private TandemNode startNode(int id, boolean partitionable, Duration session) throws IOException {
         NodeConfig config = NodeConfig.builder()
                 .nodeId(id)
-                .cluster(new ClusterSettings(connectString, "faults", session))
+                .cluster(clusterSettings(partitionable, session))
                 .portal(new InetSocketAddress("127.0.0.1", 0))
                 .dataDir(Files.createDirectories(dir.resolve("node-" + id)))
                 .targetName(TARGET)
@@ -154,13 +185,11 @@ class TandemClusterFaultTest {
     @Test
     void losingTheZooKeeperQuorumFencesEveryNodeUntilItIsBack() throws Exception {
         for (int id = 1; id <= 3; id++) {
-            startNode(id, ensemble.getConnectString(), SESSION);
+            startNode(id, false, SESSION);
         }
         IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:fenced", 1);
         IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:fenced", 3);
-        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
-        ensemble.killServer(servers.get(0));
-        ensemble.killServer(servers.get(1));
+        loseQuorum();
 
         await(io(() -> transitioning(testUnitReady(s1))), "node 1 refuses commands as Transitioning");
         await(io(() -> transitioning(s3.execute(ScsiRequest.write(LUN, Cdbs.write10(5, 1), new byte[BLOCK])))),
@@ -170,8 +199,7 @@ class TandemClusterFaultTest {
         assertThat(rtpg[4] & 0x0F).as("REPORT TARGET PORT GROUPS still answers: node 1's group is Transitioning")
                 .isEqualTo(0xF);
 
-        ensemble.restartServer(servers.get(0));
-        ensemble.restartServer(servers.get(1));
+        regainQuorum();
         await(io(() -> drain(s1).isGood()), "node 1 serves again once the quorum is back");
         await(io(() -> s3.execute(ScsiRequest.write(LUN, Cdbs.write10(5, 1), Patterns.blocks(5, 1, BLOCK, 1))).isGood()),
                 "node 3 writes again");
@@ -183,9 +211,9 @@ class TandemClusterFaultTest {
 
     @Test
     void aPartitionedNodeLandsNoWriteOfAPreemptedInitiatorAfterThePreemptReturned() throws Exception {
-        startNode(1, linkedConnectString(), PARTITIONED_SESSION);
-        startNode(2, ensemble.getConnectString(), SESSION);
-        startNode(3, ensemble.getConnectString(), SESSION);
+        startNode(1, true, PARTITIONED_SESSION);
+        startNode(2, false, SESSION);
+        startNode(3, false, SESSION);
         IscsiSession victim = login(1, "iqn.2025-01.io.tandem.it:victim", 1);
         IscsiSession preemptor = login(2, "iqn.2025-01.io.tandem.it:preemptor", 2);
         assertThat(victim.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
@@ -213,7 +241,7 @@ class TandemClusterFaultTest {
         });
         await(() -> attempts.stream().filter(a -> a.status() == ScsiResult.GOOD).count() >= 20, "the victim writes");
 
-        links.forEach(PartitionableLink::partition);
+        partition(nodes.get(1));
         ScsiResult preempt = preemptor.execute(
                 preemptor.device(LUN).persistentReserveOutRequest(PREEMPT_AND_ABORT, WE_RO, KEY_B, KEY_A, false));
         assertThat(preempt.status()).as("PREEMPT AND ABORT completes once node 1's session expired: " + preempt)
@@ -224,7 +252,7 @@ class TandemClusterFaultTest {
         byte[] atPreempt = read(reader, base, span);
 
         Thread.sleep(1500); // the victim keeps trying through the partitioned node
-        links.forEach(PartitionableLink::heal);
+        heal(nodes.get(1));
         await(() -> nodes.get(1).coordinator().serving(), "node 1 rejoins the cluster");
         Thread.sleep(1000); // and keeps trying through the rejoined node
         stop.set(true);
