@@ -350,6 +350,9 @@ public final class RadosCoordinator implements Coordinator {
                     .set("rados_osd_op_timeout", Long.toString(opTimeout))
                     .set("rados_mon_op_timeout", Long.toString(opTimeout));
             settings.clientOptions().forEach(rados::set);
+            // The client is meant to be shared with this node's RBD images (one fence for both),
+            // which must acknowledge a write only once the cluster has it.
+            rados.set("rbd_cache", "false");
             rados.connect();
             io = rados.ioContext(settings.pool());
             Session s = new Session(rados, io);
