@@ -50,11 +50,11 @@ import java.util.function.UnaryOperator;
  * A node's lease is its watch on the hub, registered with the watch timeout T
  * ({@link Settings#leaseTimeout()}): the OSD drops the watch when it has heard no ping from the
  * node's client for T. The client pings every T/8 ({@code objecter_tick_interval}); the node
- * checks the age of the last confirmed ping every 50 ms and stops serving when it reaches T/3
+ * checks the age of the last confirmed ping every 50 ms and stops serving when it reaches T/2
  * (or the watch reports an error). A survivor declares the node gone only when a notification
  * no longer reaches its watch, i.e. at least T after the OSD last heard from it; the node fenced
- * itself at most T/3 + 50 ms after the last ping the OSD confirmed, which the OSD received no
- * earlier than it was sent: a margin of about 2T/3 for writes already under way.
+ * itself at most T/2 + 50 ms after the last ping the OSD confirmed, which the OSD received no
+ * earlier than it was sent: a margin of about T/2 for writes already under way.
  *
  * <h2>Membership</h2>
  * Members are the registry's entries: node id, client instance id and watch cookie (how a notify
@@ -76,7 +76,7 @@ import java.util.function.UnaryOperator;
  * declared gone (above). Both waits are bounded by {@link Settings#updateTimeout()}.
  *
  * <h2>Session</h2>
- * Doubt about the lease (no confirmed ping for T/3) stops serving at once; when pings are
+ * Doubt about the lease (no confirmed ping for T/2) stops serving at once; when pings are
  * confirmed again the node re-reads every record it follows, checks that its entry is still its own,
  * and serves again. A lost watch (ENOTCONN: the OSD dropped it; this client blocklisted) means
  * the node may have been declared gone: it blocklists its previous client itself (whatever was
@@ -105,7 +105,7 @@ public final class RadosCoordinator implements Coordinator {
      * @param cluster       the Tandem cluster's name: its objects are named {@code tandem.<cluster>.*}
      * @param nodeId        this node's id (see {@link Member#nodeId()})
      * @param leaseTimeout  the watch timeout T, whole seconds, 2..300: how long a silent node stays
-     *                      a member; it stops serving after T/3 without a confirmed ping
+     *                      a member; it stops serving after T/2 without a confirmed ping
      * @param updateTimeout bound of each of an update's two waits; longer than T, so a dead member
      *                      is declared gone before an update gives up
      * @param clientOptions further client configuration options ({@code rados_conf_set})
@@ -168,9 +168,9 @@ public final class RadosCoordinator implements Coordinator {
             return leaseTimeout.dividedBy(8);
         }
 
-        /** Without a confirmed ping for this long the node stops serving: T/3. */
+        /** Without a confirmed ping for this long the node stops serving: T/2. */
         Duration fenceAfter() {
-            return leaseTimeout.dividedBy(3);
+            return leaseTimeout.dividedBy(2);
         }
 
         /** How often a serving node looks for lapsed members: T/4. */

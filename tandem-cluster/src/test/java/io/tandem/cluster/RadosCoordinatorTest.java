@@ -35,10 +35,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(CephClusterExtension.class)
 class RadosCoordinatorTest extends CoordinatorContractTest {
 
-    /** Lease of the nodes a test silences: they stop serving after 1.3 s, lapse after 4 s. */
-    static final Duration LEASE = Duration.ofSeconds(4);
-    /** Lease of the other nodes: a loaded CI machine never leaves them 3.3 s without a ping. */
-    static final Duration STEADY_LEASE = Duration.ofSeconds(10);
+    /** Lease of the nodes a test silences: they stop serving after 2.5 s, lapse after 5 s. */
+    static final Duration LEASE = Duration.ofSeconds(5);
+    /** Lease of the other nodes: a loaded CI machine never leaves them 7.5 s without a ping. */
+    static final Duration STEADY_LEASE = Duration.ofSeconds(15);
 
     static CephCluster ceph;
 

@@ -42,9 +42,11 @@ class TandemRadosClusterFaultTest extends TandemClusterFaultTest {
         cluster = "faults-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /** Steady nodes get {@link TandemRadosClusterTest#STEADY_LEASE}; the partitioned one its short session. */
     @Override
     ClusterSettings clusterSettings(boolean partitionable, Duration session) {
-        return ClusterSettings.rados(new ClusterSettings.Ceph(ceph.conf(), CephCluster.POOL, null, null), cluster, session);
+        return ClusterSettings.rados(new ClusterSettings.Ceph(ceph.conf(), CephCluster.POOL, null, null), cluster,
+                partitionable ? session : TandemRadosClusterTest.STEADY_LEASE);
     }
 
     @Override
