@@ -41,6 +41,10 @@ public final class IoCtx implements AutoCloseable {
     public record Versioned(byte[] data, long version) {
     }
 
+    /** An object's size and the object version it was seen at. */
+    public record SizeVersion(long size, long version) {
+    }
+
     /** An object's size and modification time (seconds since the epoch). */
     public record ObjectStat(long size, long mtimeSeconds) {
     }
@@ -115,6 +119,17 @@ public final class IoCtx implements AutoCloseable {
             MemorySegment mtime = arena.allocate(JAVA_LONG);
             call("rados_stat(" + oid + ")", a -> (int) LibRados.stat.invokeExact(io, Native.cString(a, oid), size, mtime));
             return new ObjectStat(size.get(JAVA_LONG, 0), mtime.get(JAVA_LONG, 0));
+        }
+    }
+
+    /**
+     * Size of {@code oid} and the object version it was seen at (paired under this context's
+     * version lock); ENOENT when there is none.
+     */
+    public SizeVersion statVersioned(String oid) {
+        synchronized (versionLock) {
+            ObjectStat stat = stat(oid);
+            return new SizeVersion(stat.size(), lastVersion());
         }
     }
 

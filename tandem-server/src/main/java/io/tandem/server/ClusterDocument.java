@@ -72,7 +72,9 @@ final class ClusterDocument {
                     l.put("create", Long.toString(rbd.createBytes()));
                 }
             }
-            l.put("size", Long.toString(lun.sizeBytes()));
+            if (lun.sizeBytes() > 0) { // 0: the backing store decides (an rbd image, an existing file)
+                l.put("size", Long.toString(lun.sizeBytes()));
+            }
             l.put("block-size", lun.blockSize());
             if (lun.physicalBlockSize() != lun.blockSize()) {
                 l.put("physical-block-size", lun.physicalBlockSize());

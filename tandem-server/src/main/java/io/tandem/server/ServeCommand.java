@@ -105,7 +105,10 @@ final class ServeCommand implements Callable<Integer> {
                     + nodeConfig.cluster().where() + ")");
         }
         for (LunConfig lun : node.config().luns()) {
-            System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
+            // the device's size: an rbd image (or an existing file) decides its own
+            var unit = node.scsiTarget().logicalUnit(lun.number());
+            long bytes = unit != null ? unit.blockCount() * lun.blockSize() : lun.sizeBytes();
+            System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + bytes / (1 << 20)
                     + " MiB, " + lun.blockSize() + "-byte blocks, " + lun.backend().name().toLowerCase()
                     + (lun.removable() ? ", removable" : "") + ")");
         }

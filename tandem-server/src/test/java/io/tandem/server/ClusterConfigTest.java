@@ -139,6 +139,9 @@ class ClusterConfigTest {
                 .lun(new LunConfig(0, "vm0", LunConfig.Backend.FILE, Path.of("/srv/vm0.img"), 10L << 30, 512, false,
                         List.of("iqn.1994-05.com.redhat:web1"), 4096, AluaMode.ACTIVE_STANDBY))
                 .lun(new LunConfig(3, "logs", LunConfig.Backend.FILE, null, 1L << 30, 4096, true))
+                .lun(LunConfig.rbd(4, new LunConfig.Rbd("ssd", "vmfs", Path.of("/etc/ceph/ceph.conf"), "iscsi",
+                        Path.of("/etc/ceph/iscsi.keyring"), 1L << 30), 512, false))
+                .lun(LunConfig.rbd(5, new LunConfig.Rbd("rbd", "plain", null, null, null, 0), 4096, false))
                 .build();
         byte[] document = ClusterDocument.render(shared);
         assertThat(new String(document, StandardCharsets.UTF_8)).contains("alua: active-standby");

@@ -149,6 +149,33 @@ final class AtomicObjects {
         }).thenCompose(f -> f);
     }
 
+    // ---- deallocation follow-up ----------------------------------------------------------------
+
+    /**
+     * Removes object {@code objectNo} if all its bytes are zero and nothing changed it since its
+     * size was read (version guard) and no atomic operation holds it: librbd gives back only the
+     * objects a discard covers whole, so an object zeroed piece by piece (SANITIZE, a file
+     * system trimming in chunks) would otherwise stay allocated. Best effort: any failure leaves
+     * the object as it is (still reading as zeroes).
+     */
+    void removeIfZero(long objectNo, MemorySegment zeroes) {
+        String oid = layout.objectName(objectNo);
+        try {
+            IoCtx.SizeVersion seen = io.statVersioned(oid);
+            if (seen.size() > zeroes.byteSize()) {
+                return;
+            }
+            WriteOp op = WriteOp.create().assertVersion(seen.version())
+                    .compareXattr(LOCK, WriteOp.XattrComparison.EQ, UNLOCKED);
+            if (seen.size() > 0) {
+                op.compareExtent(0, zeroes.asSlice(0, seen.size()));
+            }
+            op.remove().operate(io, oid);
+        } catch (CephException e) {
+            // ENOENT (gone already), a mismatch (data left), ERANGE/ECANCELED (changed or held): keep it
+        }
+    }
+
     // ---- locked read-modify-write -------------------------------------------------------------
 
     /**

@@ -86,6 +86,8 @@ public final class RbdBlockDevice implements BlockDevice {
     private final long watch;
     private volatile long blockCount;
     private volatile boolean closed;
+    /** Lazily allocated: only devices that deallocate in pieces need it. */
+    private volatile MemorySegment zeroObject;
 
     private RbdBlockDevice(Rados rados, boolean ownsRados, IoCtx io, IoCtx dataIo, RbdImage image, String spec,
                            int blockSize, boolean readOnly, ObjectLayout layout) {
@@ -337,10 +339,39 @@ public final class RbdBlockDevice implements BlockDevice {
         return Math.max(blockSize, DEALLOCATION_GRANULARITY);
     }
 
-    /** librbd write-zeroes: whole objects are removed or truncated, partial ranges zeroed. */
+    /**
+     * librbd write-zeroes: whole objects are removed, the rest zeroed (a range reaching an
+     * object's end truncates it). When the range starts inside an object and reaches its end, that
+     * object may now be all zeroes (zeroed piece by piece, front to back); it is then removed too,
+     * so deallocating a range in chunks gives back as much as deallocating it at once.
+     */
     @Override
     public CompletableFuture<Void> deallocate(long lba, long blocks, boolean forceUnitAccess) {
-        return zeroes(lba, blocks, 0, forceUnitAccess, "deallocate");
+        CompletableFuture<Void> zeroed = zeroes(lba, blocks, 0, forceUnitAccess, "deallocate");
+        long start = lba * blockSize;
+        long end = (lba + blocks) * blockSize;
+        long objectSize = layout.objectSize();
+        long firstObject = start / objectSize;
+        if (blocks == 0 || start % objectSize == 0 || end < (firstObject + 1) * objectSize) {
+            return zeroed;
+        }
+        return zeroed.thenCompose(v -> track(() -> CompletableFuture.runAsync(
+                () -> atomics.removeIfZero(firstObject, zeroes()), blocking),
+                StorageException.Kind.WRITE_ERROR, "deallocate", lba));
+    }
+
+    /** An object's worth of zeroes, to compare objects against. */
+    private MemorySegment zeroes() {
+        MemorySegment z = zeroObject;
+        if (z == null) {
+            synchronized (this) {
+                if (zeroObject == null) {
+                    zeroObject = Arena.ofAuto().allocate(layout.objectSize());
+                }
+                z = zeroObject;
+            }
+        }
+        return z;
     }
 
     @Override

@@ -322,6 +322,27 @@ class RbdBlockDeviceTest {
         assertThat(device.provisioningStatus(5, 1).join()).hasSize(1);
     }
 
+    /** SANITIZE and file systems deallocate in chunks smaller than an object: the object is still given back. */
+    @Test
+    void deallocatingAnObjectInChunksGivesItBack() {
+        long object4 = 4 * OBJECT / BLOCK;
+        long perObject = OBJECT / BLOCK;
+        device.write(object4 + 1, block(1, true), false).join();
+        device.write(object4 + perObject - 1, block(1, true), false).join();
+        long chunk = perObject / 4;
+        for (long at = object4; at < object4 + perObject; at += chunk) {
+            device.deallocate(at, chunk, false).join();
+        }
+        assertThat(device.provisioningStatus(object4, 4).join().getFirst())
+                .isEqualTo(new ProvisioningExtent(object4, device.blockCount() - object4, ProvisioningExtent.State.DEALLOCATED));
+        assertThat(read(device, object4 + perObject - 1, 1)).containsOnly(0);
+        // data left in the object keeps it
+        device.write(object4 + 1, block(1, true), false).join();
+        device.deallocate(object4 + chunk, perObject - chunk, false).join();
+        assertThat(device.provisioningStatus(object4, 4).join().getFirst().state()).isEqualTo(ProvisioningExtent.State.MAPPED);
+        assertThat(read(device, object4 + 1, 1)).containsOnly(1);
+    }
+
     @Test
     void writeSameRepeatsTheBlock() {
         ByteBuffer pattern = ByteBuffer.allocate(BLOCK);
