@@ -54,6 +54,11 @@ final class ClusterDemoCommand implements Callable<Integer> {
             + "Default: librados' search.")
     Path cephConf;
 
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "The cluster's name in its coordinator. Default demo. With --rados-pool the cluster's state "
+                    + "(objects tandem.NAME.*) stays in the pool between runs: a new name starts afresh.")
+    String clusterName = "demo";
+
     @Option(names = "--conformance-luns",
             description = "Also export LUN 1 write-protected, LUN 2 with 4 KiB physical blocks and LUN 3 removable "
                     + "(64 MiB files beside lun0.img), the LUs scripts/conformance.sh's tagged suites need.")
@@ -95,7 +100,7 @@ final class ClusterDemoCommand implements Callable<Integer> {
         try {
             ClusterSettings cluster;
             if (radosPool != null) {
-                cluster = ClusterSettings.rados(new ClusterSettings.Ceph(cephConf, radosPool, null, null), "demo",
+                cluster = ClusterSettings.rados(new ClusterSettings.Ceph(cephConf, radosPool, null, null), clusterName,
                         Duration.ofSeconds(sessionTimeout));
                 System.out.println("coordinator: " + cluster.where());
             } else {
@@ -105,7 +110,7 @@ final class ClusterDemoCommand implements Callable<Integer> {
                     connect = embedded.connectString();
                     System.out.println("zookeeper: " + connect + " (embedded, data in " + dir.resolve("zookeeper") + ")");
                 }
-                cluster = new ClusterSettings(connect, "demo", Duration.ofSeconds(sessionTimeout));
+                cluster = new ClusterSettings(connect, clusterName, Duration.ofSeconds(sessionTimeout));
             }
             long size = Sizes.parse("--lun-size", lunSize);
             LunConfig lun = new LunConfig(0, "lun0", LunConfig.Backend.FILE, dir.resolve("lun0.img"), size, blockSize, false);
