@@ -376,7 +376,10 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> writeZeroes(long lba, long blocks, boolean mayDeallocate, boolean forceUnitAccess) {
-        return zeroes(lba, blocks, mayDeallocate ? 0 : WRITE_ZEROES_THICK, forceUnitAccess, "write zeroes");
+        if (mayDeallocate) {
+            return deallocate(lba, blocks, forceUnitAccess);
+        }
+        return zeroes(lba, blocks, WRITE_ZEROES_THICK, forceUnitAccess, "write zeroes");
     }
 
     private CompletableFuture<Void> zeroes(long lba, long blocks, int zeroFlags, boolean fua, String what) {

@@ -331,7 +331,11 @@ class RbdBlockDeviceTest {
         device.write(object4 + perObject - 1, block(1, true), false).join();
         long chunk = perObject / 4;
         for (long at = object4; at < object4 + perObject; at += chunk) {
-            device.deallocate(at, chunk, false).join();
+            if (at == object4) {
+                device.deallocate(at, chunk, false).join();
+            } else {
+                device.writeZeroes(at, chunk, true, false).join(); // as SANITIZE BLOCK ERASE does
+            }
         }
         assertThat(device.provisioningStatus(object4, 4).join().getFirst())
                 .isEqualTo(new ProvisioningExtent(object4, device.blockCount() - object4, ProvisioningExtent.State.DEALLOCATED));
