@@ -38,6 +38,9 @@
 #   --max-skips N    fail if more than N distinct tests end SKIPPED (allowed or not)
 #   --no-sanitize    do not pass --allow-sanitize (SANITIZE erases the whole LU)
 #   --timeout SECS   limit per iscsi-test-cu run (default 600, 900 for ALL)
+#   --rbd CONF       the started Tandem serves its LUs from Ceph RBD images (pool rbd of the
+#                    cluster CONF describes), created for the run and removed after it
+#                    (scripts/conformance-rbd.sh starts such a cluster)
 #   --out DIR        where to write raw.log and results.tsv
 #                    (default target/conformance/<date>-<pid>)
 #   -h, --help
@@ -78,6 +81,7 @@ sanitize=1
 max_skips=""
 also_allow=()
 run_timeout=""
+rbd_conf=""
 out=""
 suites=()
 
@@ -98,6 +102,7 @@ while [[ $# -gt 0 ]]; do
         --allowed-skips) allowed_file=$2; shift 2 ;;
         --no-sanitize) sanitize=0; shift ;;
         --timeout) run_timeout=$2; shift 2 ;;
+        --rbd) rbd_conf=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) die "unknown option '$1' (see --help)" ;;
@@ -225,7 +230,35 @@ if [[ -z "$url" ]]; then
     work=$REPLY
     port=$(pick_free_port "${TANDEM_TEST_PORT:-13260}")
     extra=()
-    if [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
+    if [[ -n "$rbd_conf" ]]; then
+        # Every LU an RBD image of its own, created by Tandem (create:) and removed at exit, once
+        # Tandem (which watches them) has stopped. Small: a memstore OSD holds them in RAM.
+        rbd_prefix="conformance-$$"
+        # rbd_lun NUMBER NAME EXTRA: one LU on image <prefix>-NAME
+        rbd_lun() {
+            echo "  - { number: $1, name: $2, backend: rbd, pool: rbd, image: $rbd_prefix-$2, ceph-conf: $rbd_conf, block-size: 512$3 }"
+        }
+        {
+            echo "luns:"
+            rbd_lun 0 lun0 ", create: 256M"
+            if [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
+                # a read-only LU does not create its image: made here
+                rbd_lun 1 write-protected ", read-only: true"
+                rbd_lun 2 physical-4k ", create: 64M, physical-block-size: 4096"
+                rbd_lun 3 removable ", create: 64M, removable: true"
+            fi
+        } >"$work/tandem.yaml"
+        if [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
+            timeout -k 5 60 rbd -c "$rbd_conf" create --size 64M --image-feature layering,deep-flatten \
+                "rbd/$rbd_prefix-write-protected" || die "cannot create the write-protected LU's RBD image"
+        fi
+        for lu in lun0 write-protected physical-4k removable; do
+            register_cleanup_after "timeout -k 5 60 rbd -c '$rbd_conf' rm --no-progress 'rbd/$rbd_prefix-$lu' >/dev/null 2>&1"
+        done
+        # SANITIZE of the 256 MiB LU must last long enough for Sanitize.Reset to see it running
+        export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:-} -Dtandem.sanitize.rate=33554432"
+        extra=(--config "$work/tandem.yaml")
+    elif [[ $((any_ro + any_4k + any_rmb)) -gt 0 ]]; then
         # LUN 0 as `tandem serve` makes it by default, plus small LUs for the tagged runs
         cat >"$work/tandem.yaml" <<'YAML'
 luns:

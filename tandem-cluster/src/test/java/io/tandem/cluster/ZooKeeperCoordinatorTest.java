@@ -1,21 +1,14 @@
 package io.tandem.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
@@ -24,19 +17,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.Timeout;
 
 /**
- * The ZooKeeper coordinator against one real ZooKeeper server in-process. Partitions go through a
- * {@link FreezableProxy} between one coordinator and the server, so the server keeps running and
- * expires the partitioned node's session exactly as it would in production.
+ * The coordinator contract ({@link CoordinatorContractTest}) on one real ZooKeeper server
+ * in-process, plus what is ZooKeeper's own. Fragile nodes reach the server through a
+ * {@link FreezableProxy} each, so a partition leaves the server running and it expires the
+ * partitioned node's session exactly as it would in production.
  */
-@Timeout(60)
-class ZooKeeperCoordinatorTest {
+class ZooKeeperCoordinatorTest extends CoordinatorContractTest {
 
-    static final String LU = "600140500000000000000000000000aa";
-    static final NexusId A = new NexusId("iqn.2026-01.test:a,i,0x000000000001", 1);
-    static final NexusId B = new NexusId("iqn.2026-01.test:b", NexusId.ALL_TARGET_PORTS);
     /**
      * Session timeout of the coordinators a test partitions (short: the tests wait for expiries).
      * The server's tick of 500 ms allows 1..10 s.
@@ -49,6 +38,7 @@ class ZooKeeperCoordinatorTest {
     static TestingServer server;
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<Coordinator, FreezableProxy> proxies = new IdentityHashMap<>();
     private String root;
 
     @BeforeAll
@@ -73,13 +63,37 @@ class ZooKeeperCoordinatorTest {
         }
     }
 
+    // ---------------------------------------------------------------- the backend
+
+    @Override
     ZooKeeperCoordinator node(String id) {
         return node(id, server.getConnectString(), STEADY_SESSION, Duration.ofSeconds(20));
     }
 
-    /** A node that the test partitions or whose server it stops: short session. */
-    ZooKeeperCoordinator fragileNode(String id, String connectString) {
-        return node(id, connectString, SESSION, Duration.ofSeconds(10));
+    @Override
+    ZooKeeperCoordinator fragileNode(String id) {
+        try {
+            FreezableProxy link = new FreezableProxy(server.getPort());
+            closeables.add(link);
+            ZooKeeperCoordinator c = node(id, link.connectString(), SESSION, Duration.ofSeconds(10));
+            proxies.put(c, link);
+            return c;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    ZooKeeperCoordinator nodeWithUpdateTimeout(String id, Duration updateTimeout) {
+        return node(id, server.getConnectString(), SESSION, updateTimeout);
+    }
+
+    @Override
+    ZooKeeperCoordinator startQuickly(String id) {
+        ZooKeeperCoordinator c = ZooKeeperCoordinator.start(new ZooKeeperCoordinator.Settings(server.getConnectString(), root,
+                id, Duration.ofMillis(1000), Duration.ofMillis(500), Duration.ofMillis(2000)));
+        closeables.add(c);
+        return c;
     }
 
     ZooKeeperCoordinator node(String id, String connectString, Duration session, Duration updateTimeout) {
@@ -89,247 +103,67 @@ class ZooKeeperCoordinatorTest {
         return c;
     }
 
-    FreezableProxy proxy() throws Exception {
-        FreezableProxy p = new FreezableProxy(server.getPort());
-        closeables.add(p);
-        return p;
+    @Override
+    Duration fragileSession() {
+        return SESSION;
     }
 
-    static void await(String what, long millis, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+    @Override
+    Duration leastExpiryAfterSilence() {
+        return SESSION.multipliedBy(9).dividedBy(10);
     }
 
-    static <T> T get(CompletableFuture<T> f) throws Exception {
-        return f.get(20, TimeUnit.SECONDS);
+    @Override
+    void silence(Coordinator node) {
+        proxies.get(node).freeze();
     }
 
-    // ---------------------------------------------------------------- records and versions
-
-    @Test
-    void aFreshLuStartsAtVersionZeroAndEveryNodeSeesTheSameRecord() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        ZooKeeperCoordinator n2 = node("n2");
-        RecordingWatcher w2 = new RecordingWatcher();
-        assertThat(n1.join(LU, new RecordingWatcher())).isEqualTo(LuState.initial(LU));
-        assertThat(n2.join(LU, w2)).isEqualTo(LuState.initial(LU));
-
-        LuState v1 = get(n1.update(LU, s -> s.withRegistration(new Registration(A, 7)).nextPrGeneration()
-                .withSpc2Holder(B).withAluaOwnerGroup(2).withPortGroupState(3, AccessState.UNAVAILABLE)
-                .withResetEpoch(4).withCapacityBlocks(1 << 20).withAptpl(true)
-                .withReservation(new PersistentReservation(A, ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY))
-                .withTransition(Transition.by(A, 9, List.of(Notice.of(Notice.Kind.ABORT_TASKS, List.of(B, A)))))));
-        assertThat(v1.version()).isEqualTo(1);
-        // Acknowledged means applied everywhere: n2's watcher has it already, field for field.
-        assertThat(w2.states()).containsExactly(v1);
-        assertThat(n2.cached(LU)).isEqualTo(v1);
-
-        // ZooKeeper is the store: a node joining later loads the whole record.
-        ZooKeeperCoordinator n3 = node("n3");
-        assertThat(n3.join(LU, new RecordingWatcher())).isEqualTo(v1);
+    @Override
+    void restore(Coordinator node) {
+        proxies.get(node).thaw();
     }
 
-    @Test
-    void aChangeThatChangesNothingMakesNoVersion() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        RecordingWatcher w = new RecordingWatcher();
-        n1.join(LU, w);
-        assertThat(get(n1.update(LU, s -> s)).version()).isZero();
-        assertThat(w.versions()).isEmpty();
+    /** The connection drops: Curator reports SUSPENDED at once. */
+    @Override
+    void interrupt(Coordinator node) {
+        proxies.get(node).freeze();
+        proxies.get(node).cut();
     }
 
-    @Test
-    void whatTheChangeThrowsFailsTheUpdateUnchangedAndStoresNothing() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        n1.join(LU, new RecordingWatcher());
-        IllegalStateException refusal = new IllegalStateException("RESERVATION CONFLICT");
-        assertThatThrownBy(() -> get(n1.update(LU, s -> {
-            throw refusal;
-        }))).isInstanceOf(ExecutionException.class).cause().isSameAs(refusal);
-        assertThat(get(n1.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
+    @Override
+    Object session(Coordinator node) {
+        return ((ZooKeeperCoordinator) node).session();
     }
 
-    @Test
-    void aVersionsNoticesBelongToThatVersionOnly() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        ZooKeeperCoordinator n2 = node("n2");
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        get(n1.update(LU, s -> s.nextPrGeneration().withTransition(Transition.by(A, 5,
-                List.of(Notice.of(Notice.Kind.REGISTRATIONS_PREEMPTED, List.of(B)))))));
-        get(n2.update(LU, s -> {
-            assertThat(s.transition()).isEqualTo(Transition.NONE);
-            return s.nextPrGeneration();
-        }));
-        assertThat(w2.states()).extracting(s -> s.transition().notices().size()).containsExactly(1, 0);
+    @Override
+    long versionGaps(Coordinator node) {
+        return ((ZooKeeperCoordinator) node).versionGaps();
     }
 
-    @Test
-    void concurrentUpdatesFromThreeNodesAreNeverLostAndEveryNodeSeesEveryVersionInOrder() throws Exception {
-        int perNode = 25;
-        int threadsPerNode = 2;
-        List<ZooKeeperCoordinator> nodes = List.of(node("n1"), node("n2"), node("n3"));
-        List<RecordingWatcher> watchers = new ArrayList<>();
-        for (ZooKeeperCoordinator n : nodes) {
-            RecordingWatcher w = new RecordingWatcher();
-            watchers.add(w);
-            n.join(LU, w);
-        }
-        Set<Long> versions = ConcurrentHashMap.newKeySet();
-        AtomicInteger duplicates = new AtomicInteger();
-        List<Thread> threads = new ArrayList<>();
-        for (ZooKeeperCoordinator n : nodes) {
-            for (int t = 0; t < threadsPerNode; t++) {
-                threads.add(Thread.ofVirtual().start(() -> {
-                    for (int i = 0; i < perNode / threadsPerNode + (perNode % threadsPerNode); i++) {
-                        LuState stored = n.update(LU, LuState::nextPrGeneration).join();
-                        if (!versions.add(stored.version())) {
-                            duplicates.incrementAndGet();
-                        }
-                    }
-                }));
-            }
-        }
-        for (Thread t : threads) {
-            assertThat(t.join(Duration.ofSeconds(45))).isTrue();
-        }
-        int total = versions.size();
-        assertThat(duplicates).hasValue(0);
-        assertThat(total).isEqualTo(nodes.size() * threadsPerNode * (perNode / threadsPerNode + (perNode % threadsPerNode)));
-        for (int i = 0; i < nodes.size(); i++) {
-            assertThat(nodes.get(i).cached(LU).prGeneration()).isEqualTo(total);
-            assertThat(watchers.get(i).inOrderWithoutGaps(0)).as("node %d saw every version in order", i + 1).isTrue();
-            assertThat(watchers.get(i).versions()).hasSize(total);
-            assertThat(watchers.get(i).overlapped()).isFalse();
-            assertThat(nodes.get(i).versionGaps()).isZero();
-        }
+    @Override
+    boolean supportsOutage() {
+        return true;
     }
 
-    @Test
-    void anUpdateCompletesOnlyAfterEveryLiveMemberAppliedIt() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        ZooKeeperCoordinator n2 = node("n2");
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        w2.hold();
-        CompletableFuture<LuState> first = n1.update(LU, LuState::nextPrGeneration);
-        assertThat(w2.awaitVersion(1, 5000)).isTrue();
-        Thread.sleep(300);
-        assertThat(first).isNotDone();
-
-        // No version may overtake one a member is still applying: the next change waits too.
-        CompletableFuture<LuState> second = n1.update(LU, LuState::nextPrGeneration);
-        Thread.sleep(300);
-        assertThat(second).isNotDone();
-        assertThat(w2.versions()).containsExactly(1L);
-
-        w2.release();
-        assertThat(get(first).version()).isEqualTo(1);
-        assertThat(get(second).version()).isEqualTo(2);
-        assertThat(w2.inOrderWithoutGaps(0)).isTrue();
+    @Override
+    void outage() throws Exception {
+        server.stop();
     }
 
-    @Test
-    void anUpdateThatIsNotAppliedInTimeFailsNamingTheMember() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1", server.getConnectString(), SESSION, SESSION.plusMillis(1000));
-        ZooKeeperCoordinator n2 = node("n2");
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        w2.hold();
-        assertThatThrownBy(() -> get(n1.update(LU, LuState::nextPrGeneration)))
-                .cause().isInstanceOf(CoordinatorException.class)
-                .hasMessageContaining("version 1 is stored but was not applied")
-                .hasMessageContaining("n2");
-        w2.release();
+    @Override
+    void recover() throws Exception {
+        server.restart();
     }
 
-    @Test
-    void aMemberThatLeftTheLuIsNotWaitedFor() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        ZooKeeperCoordinator n2 = node("n2");
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        w2.hold();
-        CompletableFuture<LuState> update = n1.update(LU, LuState::nextPrGeneration);
-        assertThat(w2.awaitVersion(1, 5000)).isTrue();
-        n2.leave(LU);
-        assertThat(get(update).version()).isEqualTo(1);
-        w2.release();
-    }
-
-    @Test
-    void aJoiningMemberGetsEveryVersionAfterTheOneItJoinedWith() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        n1.join(LU, new RecordingWatcher());
-        ZooKeeperCoordinator n2 = node("n2");
-        AtomicLong joinedAt = new AtomicLong(-1);
-        RecordingWatcher w2 = new RecordingWatcher();
-        Thread writer = Thread.ofVirtual().start(() -> {
-            for (int i = 0; i < 30; i++) {
-                n1.update(LU, LuState::nextPrGeneration).join();
-            }
-        });
-        Thread.sleep(20);
-        joinedAt.set(n2.join(LU, w2).version());
-        assertThat(writer.join(Duration.ofSeconds(30))).isTrue();
-        assertThat(w2.awaitVersion(30, 5000)).isTrue();
-        assertThat(w2.inOrderWithoutGaps(joinedAt.get())).isTrue();
-    }
-
-    @Test
-    void joiningTwiceOrUpdatingAnUnjoinedLuIsRefused() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        n1.join(LU, new RecordingWatcher());
-        assertThatThrownBy(() -> n1.join(LU, new RecordingWatcher())).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> get(n1.update("600140500000000000000000000000bb", s -> s)))
-                .cause().isInstanceOf(IllegalStateException.class);
-    }
-
-    // ---------------------------------------------------------------- membership
-
-    @Test
-    void membersAreTheLiveNodesWithWhatTheyAnnounced() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        List<List<Member>> seen = new CopyOnWriteArrayList<>();
-        n1.addMembershipListener(seen::add);
-        ZooKeeperCoordinator n2 = node("n2");
-        await("n2 listed", 5000, () -> n1.members().size() == 2);
-        Member m2 = new Member("n2", List.of(new Member.Portal("127.0.0.1", 3261), Member.Portal.parse("[::1]:3261")), 2, 2, List.of(2));
-        n2.announce(m2);
-        await("n2's portals", 5000, () -> n1.members().contains(m2));
-        assertThat(n1.members()).extracting(Member::nodeId).containsExactly("n1", "n2");
-        await("n2 sees its own record", 5000, () -> n2.members().contains(m2)); // each node's view updates on its own watcher
-
-        n2.close();
-        await("n2 gone", 5000, () -> n1.members().size() == 1);
-        assertThat(seen.getLast()).extracting(Member::nodeId).containsExactly("n1");
-        assertThat(seen).anySatisfy(list -> assertThat(list).contains(m2));
-    }
-
-    @Test
-    void aSecondNodeWithTheSameIdIsRefused() {
-        node("n1");
-        assertThatThrownBy(() -> ZooKeeperCoordinator.start(new ZooKeeperCoordinator.Settings(server.getConnectString(), root,
-                "n1", Duration.ofMillis(1000), Duration.ofMillis(500), Duration.ofMillis(2000))))
-                .isInstanceOf(CoordinatorException.class).hasMessageContaining("in use");
-    }
+    // ---------------------------------------------------------------- ZooKeeper's own
 
     @Test
     void aCompareAndSetWhoseReplyIsLostCountsAsStoredAndTheChangeIsNotMadeTwice() throws Exception {
         ZooKeeperCoordinator n1 = node("n1");
         RecordingWatcher w1 = new RecordingWatcher();
         n1.join(LU, w1);
-        FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
+        ZooKeeperCoordinator n2 = fragileNode("n2");
+        FreezableProxy link = proxies.get(n2);
         n2.join(LU, new RecordingWatcher());
         AtomicInteger computed = new AtomicInteger();
         CompletableFuture<LuState> update = n2.update(LU, s -> {
@@ -347,204 +181,5 @@ class ZooKeeperCoordinatorTest {
         assertThat(computed).hasValue(1);
         await("n2 serves again", 5000, n2::serving);
         assertThat(n1.cached(LU).prGeneration()).isEqualTo(1);
-    }
-
-    @Test
-    void aNodeRestartedRightAfterACrashWaitsUntilItsPreviousSessionExpired() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        n1.join(LU, new RecordingWatcher());
-        FreezableProxy link = proxy();
-        ZooKeeperCoordinator crashed = fragileNode("n2", link.connectString());
-        crashed.join(LU, new RecordingWatcher());
-        link.freeze(); // the process is gone as far as the ensemble can tell; its session lives on
-
-        long started = System.nanoTime();
-        ZooKeeperCoordinator restarted = node("n2", server.getConnectString(), SESSION, Duration.ofSeconds(10));
-        long waited = System.nanoTime() - started;
-        RecordingWatcher w = new RecordingWatcher();
-        restarted.join(LU, w);
-        assertThat(waited).isGreaterThan(SESSION.toNanos() / 2);
-        // Serving follows the rejoin on the coordinator's event thread: wait for it, bounded.
-        long servingDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!restarted.serving() && System.nanoTime() < servingDeadline) {
-            Thread.sleep(20);
-        }
-        assertThat(restarted.serving()).isTrue();
-        assertThat(get(n1.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
-        assertThat(w.versions()).containsExactly(1L);
-        assertThat(n1.members()).extracting(Member::nodeId).containsExactly("n1", "n2");
-    }
-
-    // ---------------------------------------------------------------- configuration
-
-    @Test
-    void theConfigStoreIsSharedVersionedAndCompareAndSet() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        ZooKeeperCoordinator n2 = node("n2");
-        List<String> heard = new CopyOnWriteArrayList<>();
-        n2.config().addListener((key, entry) -> heard.add(key + "=" + (entry == null ? "gone" : entry.version() + ":"
-                + new String(entry.value(), StandardCharsets.UTF_8))));
-
-        ConfigEntry e1 = get(n1.config().put("luns", "a".getBytes(StandardCharsets.UTF_8), ConfigStore.ABSENT));
-        assertThat(e1.version()).isEqualTo(1);
-        assertThat(n1.config().get("luns")).contains(e1); // own writes are visible at once
-        assertThatThrownBy(() -> get(n2.config().put("luns", "x".getBytes(StandardCharsets.UTF_8), ConfigStore.ABSENT)))
-                .cause().isInstanceOf(ConfigConflictException.class);
-        ConfigEntry e2 = get(n2.config().put("luns", "b".getBytes(StandardCharsets.UTF_8), 1));
-        assertThat(e2.version()).isEqualTo(2);
-        assertThatThrownBy(() -> get(n1.config().put("luns", "c".getBytes(StandardCharsets.UTF_8), 1)))
-                .cause().isInstanceOf(ConfigConflictException.class)
-                .satisfies(e -> assertThat(((ConfigConflictException) e).actualVersion()).isEqualTo(2));
-        assertThat(get(n1.config().put("luns", "d".getBytes(StandardCharsets.UTF_8), ConfigStore.ANY)).version()).isEqualTo(3);
-        await("n1 sees version 3", 5000, () -> n1.config().get("luns").map(ConfigEntry::version).orElse(0L) == 3);
-        assertThat(get(n1.config().put("acl", new byte[0], ConfigStore.ANY)).version()).isEqualTo(1);
-        await("n2 sees both keys", 5000, () -> n2.config().entries().keySet().equals(Set.of("luns", "acl")));
-
-        assertThatThrownBy(() -> get(n2.config().remove("luns", 2))).cause().isInstanceOf(ConfigConflictException.class);
-        get(n2.config().remove("luns", 3));
-        get(n2.config().remove("luns", ConfigStore.ANY)); // absent: no error
-        await("n1 sees the removal", 5000, () -> n1.config().get("luns").isEmpty());
-        await("n2 heard everything", 5000, () -> heard.contains("luns=gone"));
-        assertThat(heard).containsSubsequence("luns=1:a", "luns=2:b", "luns=3:d", "luns=gone");
-
-        // A node starting later loads the configuration before start returns.
-        ZooKeeperCoordinator n3 = node("n3");
-        assertThat(n3.config().entries()).containsOnlyKeys("acl");
-    }
-
-    // ---------------------------------------------------------------- sessions and self-fencing
-
-    @Test
-    void aSilentPartitionStopsServingBeforeTheSessionCanExpireAndTheMemberIsWaitedForUntilItExpires() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        assertThat(n2.serving()).isTrue();
-        AtomicLong notServingAt = new AtomicLong();
-        AtomicLong goneAt = new AtomicLong();
-        n2.addServingListener(serving -> {
-            if (!serving) {
-                notServingAt.compareAndSet(0, System.nanoTime());
-            }
-        });
-        n1.addMembershipListener(ms -> {
-            if (ms.stream().noneMatch(m -> m.nodeId().equals("n2"))) {
-                goneAt.compareAndSet(0, System.nanoTime());
-            }
-        });
-
-        long frozenAt = System.nanoTime();
-        link.freeze();
-        CompletableFuture<LuState> update = n1.update(LU, LuState::nextPrGeneration);
-        await("n2 stops serving", 5000, () -> !n2.serving());
-        long fencedAfter = System.nanoTime() - frozenAt;
-        // n2 is still a member: n1's change waits for it...
-        assertThat(update).isNotDone();
-        // ...until the server expires n2's session, which is strictly later.
-        LuState stored = get(update);
-        long waited = System.nanoTime() - frozenAt;
-        await("n1 sees n2 gone", 5000, () -> goneAt.get() != 0);
-        await("listener heard", 1000, () -> notServingAt.get() != 0);
-
-        System.out.printf("silent partition: fenced after %d ms, n1's change waited %d ms, n1 saw n2 gone %d ms after fencing"
-                + " (session timeout %d ms)%n", fencedAfter / 1_000_000, waited / 1_000_000,
-                (goneAt.get() - notServingAt.get()) / 1_000_000, SESSION.toMillis());
-        assertThat(stored.version()).isEqualTo(1);
-        assertThat(fencedAfter).isLessThan(SESSION.toNanos());
-        assertThat(waited).isGreaterThanOrEqualTo(SESSION.toNanos() * 9 / 10);
-        assertThat(notServingAt.get()).isLessThan(goneAt.get());
-        assertThat(w2.versions()).isEmpty(); // n2 never saw version 1 while partitioned
-    }
-
-    @Test
-    void afterABriefDisconnectionTheNodeCatchesUpThenServesAgain() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        long session = n2.session();
-        List<Boolean> flips = new CopyOnWriteArrayList<>();
-        n2.addServingListener(flips::add);
-
-        link.freeze();
-        link.cut(); // the connection drops: SUSPENDED at once
-        await("n2 stops serving", 2000, () -> !n2.serving());
-        assertThatThrownBy(() -> get(n2.update(LU, LuState::nextPrGeneration)))
-                .cause().isInstanceOf(CoordinatorException.class).hasMessageContaining("not serving");
-        CompletableFuture<LuState> update = n1.update(LU, LuState::nextPrGeneration);
-        Thread.sleep(500);
-        assertThat(update).isNotDone(); // n2's session is alive: it is waited for
-        link.thaw();
-
-        assertThat(get(update).version()).isEqualTo(1); // n2 applied it after reconnecting
-        await("n2 serves again", 5000, n2::serving);
-        assertThat(n2.session()).isEqualTo(session); // same session: RECONNECTED, not LOST
-        assertThat(w2.inOrderWithoutGaps(0)).isTrue();
-        assertThat(w2.versions()).containsExactly(1L);
-        await("listener heard both flips", 2000, () -> flips.size() == 2);
-        assertThat(flips).containsExactly(false, true);
-        assertThat(get(n2.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(2);
-    }
-
-    @Test
-    void afterItsSessionExpiredTheNodeReloadsRejoinsAndIsWaitedForAgain() throws Exception {
-        ZooKeeperCoordinator n1 = node("n1");
-        FreezableProxy link = proxy();
-        ZooKeeperCoordinator n2 = fragileNode("n2", link.connectString());
-        Member m2 = new Member("n2", List.of(new Member.Portal("127.0.0.1", 3262)), 2, 2, List.of(2));
-        n2.announce(m2);
-        n1.join(LU, new RecordingWatcher());
-        RecordingWatcher w2 = new RecordingWatcher();
-        n2.join(LU, w2);
-        long session = n2.session();
-
-        link.freeze();
-        await("n2 expired", 10_000, () -> n1.members().stream().noneMatch(m -> m.nodeId().equals("n2")));
-        // Meanwhile the cluster goes on without n2: two versions it will never see one by one.
-        get(n1.update(LU, LuState::nextPrGeneration));
-        get(n1.update(LU, s -> s.nextPrGeneration().withPortGroupState(2, AccessState.UNAVAILABLE)));
-        assertThat(n2.serving()).isFalse();
-        link.thaw();
-
-        await("n2 serves again", 15_000, n2::serving);
-        assertThat(n2.session()).isNotEqualTo(session);
-        await("n2 is a member again, with what it announced", 5000, () -> n1.members().contains(m2));
-        // It reloaded: one jump from 0 to 2 (expected after a session loss, not a contract breach).
-        assertThat(w2.awaitVersion(2, 5000)).isTrue();
-        assertThat(w2.versions()).containsExactly(2L);
-        assertThat(n2.cached(LU).portGroupStates()).containsEntry(2, AccessState.UNAVAILABLE);
-        assertThat(n2.versionGaps()).isZero();
-
-        // And it is waited for again.
-        w2.hold();
-        CompletableFuture<LuState> update = n1.update(LU, LuState::nextPrGeneration);
-        assertThat(w2.awaitVersion(3, 5000)).isTrue();
-        Thread.sleep(300);
-        assertThat(update).isNotDone();
-        w2.release();
-        assertThat(get(update).version()).isEqualTo(3);
-    }
-
-    @Test
-    void aStoppedServerFencesEveryNodeAndARestartedOneLetsThemServeAgain() throws Exception {
-        // Its own server, so stopping it does not disturb the other tests.
-        try (TestingServer own = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1), true)) {
-            ZooKeeperCoordinator n1 = fragileNode("n1", own.getConnectString());
-            ZooKeeperCoordinator n2 = fragileNode("n2", own.getConnectString());
-            n1.join(LU, new RecordingWatcher());
-            RecordingWatcher w2 = new RecordingWatcher();
-            n2.join(LU, w2);
-            own.stop();
-            await("both fenced", 3000, () -> !n1.serving() && !n2.serving());
-            own.restart();
-            await("both serve again", 15_000, () -> n1.serving() && n2.serving());
-            assertThat(get(n1.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
-            assertThat(w2.versions()).containsExactly(1L);
-        }
     }
 }

@@ -174,6 +174,15 @@ public final class ScsiTarget implements AutoCloseable {
             });
         }
         lu.reservations(new ReservationGate(lu));
+        // A shared store resized underneath (an RBD image grown with `rbd resize`, seen through its
+        // watch on every node): each nexus that sees the LU here is told.
+        lu.device().onCapacityChange(blocks -> {
+            for (Nexus nexus : nexuses) {
+                if (lu.visibleTo(nexus)) {
+                    lu.unitAttentions(nexus).establish(SenseReason.UA_CAPACITY_DATA_CHANGED);
+                }
+            }
+        });
     }
 
     /** The logical unit with this number, or null (for the iSCSI layer and management). */

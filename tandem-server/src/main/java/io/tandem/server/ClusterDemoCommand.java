@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code tandem cluster-demo}: a whole cluster on one machine, in one process. An embedded
- * ZooKeeper server (unless {@code --zookeeper} names one) and N nodes on 127.0.0.1:P..P+N-1, all
+ * ZooKeeper server (unless {@code --zookeeper} names one, or {@code --rados-pool} has the nodes
+ * coordinated through a Ceph cluster) and N nodes on 127.0.0.1:P..P+N-1, all
  * exporting one LUN backed by one file under the data directory, i.e. N paths to the same LU.
  * Each node is a real cluster node: its state goes through ZooKeeper exactly as it would across
  * machines; only the process is shared. Runs until SIGTERM or SIGINT.
@@ -45,6 +46,19 @@ final class ClusterDemoCommand implements Callable<Integer> {
             description = "Use this ZooKeeper ensemble instead of starting one in-process.")
     String zookeeper;
 
+    @Option(names = "--rados-pool", paramLabel = "POOL",
+            description = "Coordinate the nodes through Ceph RADOS (objects in this pool) instead of ZooKeeper.")
+    String radosPool;
+
+    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "With --rados-pool: the Ceph cluster's ceph.conf. "
+            + "Default: librados' search.")
+    Path cephConf;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "The cluster's name in its coordinator. Default demo. With --rados-pool the cluster's state "
+                    + "(objects tandem.NAME.*) stays in the pool between runs: a new name starts afresh.")
+    String clusterName = "demo";
+
     @Option(names = "--conformance-luns",
             description = "Also export LUN 1 write-protected, LUN 2 with 4 KiB physical blocks and LUN 3 removable "
                     + "(64 MiB files beside lun0.img), the LUs scripts/conformance.sh's tagged suites need.")
@@ -55,7 +69,7 @@ final class ClusterDemoCommand implements Callable<Integer> {
     int nopTimeout = 15;
 
     @Option(names = "--session-timeout", paramLabel = "SECONDS",
-            description = "ZooKeeper session timeout (the embedded server accepts 1..10). Default 10.")
+            description = "Session timeout: ZooKeeper's (the embedded server accepts 1..10), or the RADOS lease. Default 10.")
     int sessionTimeout = 10;
 
     @Override
@@ -75,16 +89,29 @@ final class ClusterDemoCommand implements Callable<Integer> {
                 // signal not available here
             }
         }
+        if (radosPool != null && zookeeper != null) {
+            throw new ConfigException("--rados-pool", "a cluster has one coordinator: give --zookeeper or --rados-pool");
+        }
+        if (cephConf != null && radosPool == null) {
+            throw new ConfigException("--ceph-conf", "is for the rados coordinator: needs --rados-pool");
+        }
         EmbeddedZooKeeper embedded = null;
         List<TandemNode> running = new ArrayList<>();
         try {
-            String connect = zookeeper;
-            if (connect == null) {
-                embedded = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
-                connect = embedded.connectString();
-                System.out.println("zookeeper: " + connect + " (embedded, data in " + dir.resolve("zookeeper") + ")");
+            ClusterSettings cluster;
+            if (radosPool != null) {
+                cluster = ClusterSettings.rados(new ClusterSettings.Ceph(cephConf, radosPool, null, null), clusterName,
+                        Duration.ofSeconds(sessionTimeout));
+                System.out.println("coordinator: " + cluster.where());
+            } else {
+                String connect = zookeeper;
+                if (connect == null) {
+                    embedded = EmbeddedZooKeeper.start(dir.resolve("zookeeper"), 0);
+                    connect = embedded.connectString();
+                    System.out.println("zookeeper: " + connect + " (embedded, data in " + dir.resolve("zookeeper") + ")");
+                }
+                cluster = new ClusterSettings(connect, clusterName, Duration.ofSeconds(sessionTimeout));
             }
-            ClusterSettings cluster = new ClusterSettings(connect, "demo", Duration.ofSeconds(sessionTimeout));
             long size = Sizes.parse("--lun-size", lunSize);
             LunConfig lun = new LunConfig(0, "lun0", LunConfig.Backend.FILE, dir.resolve("lun0.img"), size, blockSize, false);
             List<LunConfig> luns = new ArrayList<>(List.of(lun));
@@ -128,7 +155,7 @@ final class ClusterDemoCommand implements Callable<Integer> {
             System.out.println("ready");
             System.out.flush();
             stop.await();
-            ServeCommand.event("shutting down: " + nodes + " nodes, then ZooKeeper");
+            ServeCommand.event("shutting down: " + nodes + " nodes" + (embedded != null ? ", then ZooKeeper" : ""));
         } finally {
             for (int i = running.size() - 1; i >= 0; i--) {
                 running.get(i).close();

@@ -55,7 +55,26 @@ final class ClusterDocument {
             if (lun.file() != null) {
                 l.put("file", lun.file().toString());
             }
-            l.put("size", Long.toString(lun.sizeBytes()));
+            if (lun.rbd() != null) {
+                LunConfig.Rbd rbd = lun.rbd();
+                l.put("pool", rbd.pool());
+                l.put("image", rbd.image());
+                if (rbd.cephConf() != null) {
+                    l.put("ceph-conf", rbd.cephConf().toString());
+                }
+                if (rbd.clientId() != null) {
+                    l.put("client-id", rbd.clientId());
+                }
+                if (rbd.keyring() != null) {
+                    l.put("keyring", rbd.keyring().toString());
+                }
+                if (rbd.createBytes() > 0) {
+                    l.put("create", Long.toString(rbd.createBytes()));
+                }
+            }
+            if (lun.sizeBytes() > 0) { // 0: the backing store decides (an rbd image, an existing file)
+                l.put("size", Long.toString(lun.sizeBytes()));
+            }
             l.put("block-size", lun.blockSize());
             if (lun.physicalBlockSize() != lun.blockSize()) {
                 l.put("physical-block-size", lun.physicalBlockSize());

@@ -29,6 +29,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *   - { number: 1, name: logs, file: /srv/logs.img, size: 1G, block-size: 4096, read-only: false }
  *   - { number: 3, name: vmfs, size: 100G, block-size: 512, physical-block-size: 4096 }   # 512e
  *   - { number: 2, name: scratch, backend: memory, size: 256M }
+ *   - { number: 5, name: shared, backend: rbd, pool: rbd, image: shared, ceph-conf: /etc/ceph/ceph.conf,
+ *       client-id: iscsi, keyring: /etc/ceph/ceph.client.iscsi.keyring, create: 100G }
  *   - { number: 4, name: cartridge, size: 4G, removable: true }   # RMB=1: ejectable medium
  *   - { number: 3, name: db, size: 20G, initiators: [iqn.1994-05.com.redhat:db1] }   # LUN masking
  *   - { number: 4, name: quorum, size: 1G, alua: active-standby }   # cluster: one owning node at a time
@@ -41,6 +43,14 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * node: { id: 2 }
  * cluster: { zookeeper: "zk1:2181,zk2:2181,zk3:2181", name: prod, session-timeout: 10 }
  * portals: ["192.0.2.12:3260"]
+ * </pre>
+ *
+ * <p>or, coordinated by Ceph itself instead of ZooKeeper (pool default {@code rbd}, client default
+ * {@code admin}, ceph.conf and keyring default to librados' own search):
+ *
+ * <pre>
+ * cluster: { coordinator: rados, ceph-conf: /etc/ceph/ceph.conf, pool: rbd, client-id: iscsi,
+ *            keyring: /etc/ceph/ceph.client.iscsi.keyring, name: prod, session-timeout: 10 }
  * </pre>
  */
 final class ConfigFile {
@@ -69,11 +79,24 @@ final class ConfigFile {
             builder.nodeId(integer("node.id", node.get("id")));
         }
         if (top.get("cluster") != null) {
-            Map<String, Object> cluster = map("cluster", top.get("cluster"), Set.of("zookeeper", "name", "session-timeout"));
+            Map<String, Object> cluster = map("cluster", top.get("cluster"), Set.of("coordinator", "zookeeper", "name",
+                    "session-timeout", "ceph-conf", "pool", "client-id", "keyring"));
             String name = cluster.get("name") == null ? null : string("cluster.name", cluster.get("name"));
             java.time.Duration timeout = cluster.get("session-timeout") == null ? null
                     : java.time.Duration.ofSeconds(integer("cluster.session-timeout", cluster.get("session-timeout")));
-            builder.cluster(new ClusterSettings(string("cluster.zookeeper", cluster.get("zookeeper")), name, timeout));
+            ClusterSettings.Coordinator coordinator = cluster.get("coordinator") == null ? ClusterSettings.Coordinator.ZOOKEEPER
+                    : ClusterSettings.Coordinator.parse("cluster.coordinator", string("cluster.coordinator", cluster.get("coordinator")));
+            ClusterSettings.Ceph ceph = null;
+            if (coordinator == ClusterSettings.Coordinator.RADOS || cluster.get("ceph-conf") != null || cluster.get("pool") != null
+                    || cluster.get("client-id") != null || cluster.get("keyring") != null) {
+                ceph = new ClusterSettings.Ceph(
+                        cluster.get("ceph-conf") == null ? null : Path.of(string("cluster.ceph-conf", cluster.get("ceph-conf"))),
+                        cluster.get("pool") == null ? null : string("cluster.pool", cluster.get("pool")),
+                        cluster.get("client-id") == null ? null : string("cluster.client-id", cluster.get("client-id")),
+                        cluster.get("keyring") == null ? null : Path.of(string("cluster.keyring", cluster.get("keyring"))));
+            }
+            String zookeeper = cluster.get("zookeeper") == null ? null : string("cluster.zookeeper", cluster.get("zookeeper"));
+            builder.cluster(new ClusterSettings(coordinator, zookeeper, ceph, name, timeout));
         }
         if (top.get("portals") != null) {
             for (Object portal : list("portals", top.get("portals"))) {
@@ -118,17 +141,22 @@ final class ConfigFile {
                 String field = "luns[" + index++ + "]";
                 Map<String, Object> lun = map(field, entry,
                         Set.of("number", "name", "backend", "file", "size", "block-size", "physical-block-size",
-                                "read-only", "initiators", "removable", "alua"));
+                                "read-only", "initiators", "removable", "alua",
+                                "pool", "image", "ceph-conf", "client-id", "keyring", "create"));
                 int number = integer(field + ".number", lun.getOrDefault("number", index - 1));
                 String name = lun.get("name") == null ? "lun" + number : string(field + ".name", lun.get("name"));
                 LunConfig.Backend backend = switch (lun.getOrDefault("backend", "file").toString()) {
                     case "file" -> LunConfig.Backend.FILE;
                     case "memory" -> LunConfig.Backend.MEMORY;
-                    default -> throw new ConfigException(field + ".backend", "must be file or memory, got " + lun.get("backend"));
+                    case "rbd" -> LunConfig.Backend.RBD;
+                    default -> throw new ConfigException(field + ".backend", "must be file, memory or rbd, got "
+                            + lun.get("backend"));
                 };
                 Path path = lun.get("file") == null ? null : Path.of(string(field + ".file", lun.get("file")));
-                long size = lun.get("size") == null ? (path != null && Files.exists(path) ? 0 : NodeConfig.DEFAULT_LUN_SIZE)
-                        : Sizes.parse(field + ".size", lun.get("size").toString());
+                LunConfig.Rbd rbd = rbd(field, name, lun, backend);
+                long size = lun.get("size") != null ? Sizes.parse(field + ".size", lun.get("size").toString())
+                        : backend == LunConfig.Backend.RBD || (path != null && Files.exists(path)) ? 0
+                        : NodeConfig.DEFAULT_LUN_SIZE;
                 int blockSize = integer(field + ".block-size", lun.getOrDefault("block-size", 512));
                 boolean readOnly = Boolean.TRUE.equals(lun.get("read-only"));
                 boolean removable = bool(field + ".removable", lun.getOrDefault("removable", false));
@@ -145,11 +173,42 @@ final class ConfigFile {
                         }
                     }
                     builder.lun(new LunConfig(number, name, backend, path, size, blockSize, readOnly, initiators, physical,
-                            removable, alua));
+                            removable, alua, rbd));
                 } catch (ConfigException e) {
                     throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
                 }
             }
+        }
+    }
+
+    /**
+     * The image of an rbd LUN: {@code pool} (default rbd), {@code image} (default the LUN's name),
+     * {@code ceph-conf}, {@code client-id}, {@code keyring}, and {@code create: SIZE} to create the
+     * image when it does not exist. These keys belong to rbd LUNs only.
+     */
+    private static LunConfig.Rbd rbd(String field, String name, Map<String, Object> lun, LunConfig.Backend backend) {
+        List<String> keys = List.of("pool", "image", "ceph-conf", "client-id", "keyring", "create");
+        if (backend != LunConfig.Backend.RBD) {
+            for (String key : keys) {
+                if (lun.containsKey(key)) {
+                    throw new ConfigException(field + "." + key, "only for backend: rbd");
+                }
+            }
+            return null;
+        }
+        String pool = lun.get("pool") == null ? "rbd" : string(field + ".pool", lun.get("pool"));
+        String image = lun.get("image") == null ? name : string(field + ".image", lun.get("image"));
+        Path conf = lun.get("ceph-conf") == null ? null : Path.of(string(field + ".ceph-conf", lun.get("ceph-conf")));
+        String clientId = lun.get("client-id") == null ? null : string(field + ".client-id", lun.get("client-id"));
+        if (clientId != null && clientId.startsWith("client.")) {
+            clientId = clientId.substring("client.".length());
+        }
+        Path keyring = lun.get("keyring") == null ? null : Path.of(string(field + ".keyring", lun.get("keyring")));
+        long create = lun.get("create") == null ? 0 : Sizes.parse(field + ".create", lun.get("create").toString());
+        try {
+            return new LunConfig.Rbd(pool, image, conf, clientId, keyring, create);
+        } catch (ConfigException e) {
+            throw new ConfigException(e.field().replace("luns[]", field), e.getMessage().substring(e.field().length() + 2));
         }
     }
 

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 /** The {@code tandem} command line. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "Tandem: an active/active clustered SCSI target.",
-        subcommands = {ServeCommand.class, ClusterDemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, ClusterDemoCommand.class, RbdCreateCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Override

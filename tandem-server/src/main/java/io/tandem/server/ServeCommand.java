@@ -73,7 +73,20 @@ final class ServeCommand implements Callable<Integer> {
             description = "Join a cluster through this ZooKeeper ensemble: LUNs, target and ACLs then come from the cluster.")
     String zookeeper;
 
-    @Option(names = "--cluster-name", paramLabel = "NAME", description = "The cluster's name in ZooKeeper. Default tandem.")
+    @Option(names = "--rados-pool", paramLabel = "POOL",
+            description = "Join a cluster coordinated through Ceph RADOS instead of ZooKeeper, keeping its state in this pool.")
+    String radosPool;
+
+    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "With --rados-pool: the Ceph cluster's ceph.conf. Default: librados' search.")
+    Path cephConf;
+
+    @Option(names = "--client-id", paramLabel = "ID", description = "With --rados-pool: the Ceph user client.ID. Default admin.")
+    String clientId;
+
+    @Option(names = "--keyring", paramLabel = "FILE", description = "With --rados-pool: that user's keyring. Default: the one ceph.conf names.")
+    Path keyring;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME", description = "The cluster's name in its coordinator. Default tandem.")
     String clusterName;
 
     @Option(names = "--nop-timeout", paramLabel = "SECONDS", description = "Drop an initiator that leaves a ping unanswered this long. Default 15.")
@@ -89,10 +102,13 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("target: " + node.targetName());
         if (nodeConfig.cluster() != null) {
             System.out.println("node " + nodeConfig.nodeId() + " of cluster " + nodeConfig.cluster().name() + " ("
-                    + nodeConfig.cluster().zookeeper() + ")");
+                    + nodeConfig.cluster().where() + ")");
         }
         for (LunConfig lun : node.config().luns()) {
-            System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + lun.sizeBytes() / (1 << 20)
+            // the device's size: an rbd image (or an existing file) decides its own
+            var unit = node.scsiTarget().logicalUnit(lun.number());
+            long bytes = unit != null ? unit.blockCount() * lun.blockSize() : lun.sizeBytes();
+            System.out.println("lun " + lun.number() + ": " + node.url(lun.number()) + "  (" + bytes / (1 << 20)
                     + " MiB, " + lun.blockSize() + "-byte blocks, " + lun.backend().name().toLowerCase()
                     + (lun.removable() ? ", removable" : "") + ")");
         }
@@ -133,10 +149,19 @@ final class ServeCommand implements Callable<Integer> {
         if (nodeId != null) {
             builder.nodeId(nodeId);
         }
+        if (zookeeper != null && radosPool != null) {
+            throw new ConfigException("--rados-pool", "a cluster has one coordinator: give --zookeeper or --rados-pool");
+        }
+        if (radosPool == null && (cephConf != null || clientId != null || keyring != null)) {
+            throw new ConfigException(cephConf != null ? "--ceph-conf" : clientId != null ? "--client-id" : "--keyring",
+                    "is for the rados coordinator: needs --rados-pool");
+        }
         if (zookeeper != null) {
             builder.cluster(ClusterSettings.of(zookeeper, clusterName));
+        } else if (radosPool != null) {
+            builder.cluster(ClusterSettings.rados(new ClusterSettings.Ceph(cephConf, radosPool, clientId, keyring), clusterName, null));
         } else if (clusterName != null) {
-            throw new ConfigException("--cluster-name", "needs --zookeeper (or cluster.zookeeper in the config file)");
+            throw new ConfigException("--cluster-name", "needs --zookeeper or --rados-pool (or a cluster section in the config file)");
         }
         boolean lunFlags = lunCount != null || lunSize != null || blockSize != null || physicalBlockSize != null || memory
                 || removable;

@@ -21,6 +21,8 @@ import io.tandem.scsi.core.LuIdentity;
 import io.tandem.storage.BlockDevice;
 import io.tandem.storage.FileBlockDevice;
 import io.tandem.storage.MemoryBlockDevice;
+import io.tandem.storage.rbd.RbdBlockDevice;
+import io.tandem.storage.rbd.RbdSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -119,7 +121,7 @@ public final class TandemNode implements AutoCloseable {
         List<LunSpec> specs = new ArrayList<>();
         Coordinator coordinator = config.cluster() == null
                 ? LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY))
-                : Coordinators.zooKeeper(config);
+                : Coordinators.open(config);
         try {
             long clusterVersion = 0;
             if (config.cluster() != null) {
@@ -404,7 +406,26 @@ public final class TandemNode implements AutoCloseable {
                     throw new ConfigException("luns[" + lun.number() + "]", e.getMessage());
                 }
             }
+            case RBD -> openRbd(lun);
         };
+    }
+
+    /** The rbd LUN's image, created first if the configuration asks for it and it does not exist. */
+    private static BlockDevice openRbd(LunConfig lun) throws IOException {
+        RbdSettings settings = rbdSettings(lun.rbd());
+        try {
+            if (lun.rbd().createBytes() > 0 && !lun.readOnly()) {
+                RbdBlockDevice.createImage(settings, lun.rbd().createBytes());
+            }
+            return RbdBlockDevice.open(settings, lun.blockSize(), lun.readOnly());
+        } catch (RuntimeException e) {
+            // e.g. CephUnavailableException (the client libraries are not installed) or a connection failure
+            throw new IOException("LUN " + lun.number() + " (rbd " + settings.spec() + "): " + e.getMessage(), e);
+        }
+    }
+
+    static RbdSettings rbdSettings(LunConfig.Rbd rbd) {
+        return new RbdSettings(rbd.pool(), rbd.image(), rbd.cephConf(), rbd.clientId(), rbd.keyring());
     }
 
     /** The configuration as currently applied (LUN changes included). */
@@ -529,8 +550,8 @@ public final class TandemNode implements AutoCloseable {
      */
     public synchronized void resizeLun(int number, long sizeBytes) throws IOException {
         LunConfig lun = lun(number);
-        if (lun.backend() != LunConfig.Backend.FILE) {
-            throw new IllegalArgumentException("LUN " + number + " is not backed by a file: it cannot grow");
+        if (lun.backend() == LunConfig.Backend.MEMORY) {
+            throw new IllegalArgumentException("LUN " + number + " is held in memory: it cannot grow");
         }
         if (sizeBytes < lun.sizeBytes() || sizeBytes % lun.blockSize() != 0) {
             throw new IllegalArgumentException("LUN " + number + " can grow to a multiple of " + lun.blockSize()
@@ -649,7 +670,7 @@ public final class TandemNode implements AutoCloseable {
             if (old == null) {
                 tryChange(report, "adding lun " + lun.number(), () -> add(lun));
             } else if (!old.sameDeviceAs(lun) && old.sameDeviceAs(lun.withSize(old.sizeBytes()))
-                    && lun.sizeBytes() > old.sizeBytes() && lun.backend() == LunConfig.Backend.FILE) {
+                    && lun.sizeBytes() > old.sizeBytes() && lun.backend() != LunConfig.Backend.MEMORY) {
                 tryChange(report, "growing lun " + lun.number(), () -> grow(lun));
             } else if (!old.sameDeviceAs(lun)) {
                 report.accept("lun " + lun.number() + " (" + old.name() + ") changed its device settings: remove it and "

@@ -63,6 +63,59 @@ class ClusterConfigTest {
     }
 
     @Test
+    void aNodeOfACephOnlySiteNamesTheRadosCoordinatorAndItsClient() throws Exception {
+        Path conf = Files.writeString(dir.resolve("ceph.conf"), "[global]\n");
+        Path keyring = Files.writeString(dir.resolve("keyring"), "");
+        Path file = dir.resolve("node.yaml");
+        Files.writeString(file, """
+                node: { id: 2 }
+                cluster: { coordinator: rados, ceph-conf: %s, pool: tandem, client-id: iscsi, keyring: %s, name: prod,
+                           session-timeout: 8 }
+                """.formatted(conf, keyring));
+        ClusterSettings cluster = parse("--config", file.toString()).cluster();
+        assertThat(cluster.coordinator()).isEqualTo(ClusterSettings.Coordinator.RADOS);
+        assertThat(cluster.ceph()).isEqualTo(new ClusterSettings.Ceph(conf, "tandem", "iscsi", keyring));
+        assertThat(cluster.zookeeper()).isNull();
+        assertThat(cluster.name()).isEqualTo("prod");
+        assertThat(cluster.sessionTimeout()).isEqualTo(Duration.ofSeconds(8));
+        assertThat(cluster.where()).isEqualTo("Ceph pool tandem of " + conf);
+
+        // Defaults: pool rbd, client.admin, librados' own search for ceph.conf and keyring.
+        Files.writeString(file, "cluster: { coordinator: rados }\n");
+        assertThat(parse("--config", file.toString()).cluster().ceph()).isEqualTo(new ClusterSettings.Ceph(null, "rbd", null, null));
+        // The same from flags.
+        ClusterSettings flags = parse("--node-id", "3", "--rados-pool", "tandem", "--ceph-conf", conf.toString(),
+                "--client-id", "iscsi", "--keyring", keyring.toString(), "--cluster-name", "lab").cluster();
+        assertThat(flags).isEqualTo(ClusterSettings.rados(new ClusterSettings.Ceph(conf, "tandem", "iscsi", keyring), "lab", null));
+    }
+
+    @Test
+    void badRadosSettingsNameTheirField() throws Exception {
+        Path file = dir.resolve("node.yaml");
+        java.util.Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("cluster: { coordinator: etcd }", "cluster.coordinator");
+        cases.put("cluster: { coordinator: rados, zookeeper: \"zk:2181\" }", "cluster.zookeeper");
+        cases.put("cluster: { zookeeper: \"zk:2181\", pool: rbd }", "cluster.coordinator");
+        cases.put("cluster: { coordinator: rados, pool: \"my pool\" }", "cluster.pool");
+        cases.put("cluster: { coordinator: rados, client-id: client.iscsi }", "cluster.client-id");
+        cases.put("cluster: { coordinator: rados, ceph-conf: /no/such/ceph.conf }", "cluster.ceph-conf");
+        cases.put("cluster: { coordinator: rados, keyring: /no/such/keyring }", "cluster.keyring");
+        cases.put("cluster: { coordinator: rados, session-timeout: 1 }", "cluster.session-timeout");
+        cases.put("cluster: { coordinator: rados, pol: rbd }", "cluster.pol");
+        for (var c : cases.entrySet()) {
+            Files.writeString(file, c.getKey() + "\n");
+            assertThatThrownBy(() -> parse("--config", file.toString())).as(c.getKey())
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.field()).isEqualTo(c.getValue()));
+        }
+        assertThatThrownBy(() -> parse("--zookeeper", "zk:2181", "--rados-pool", "rbd")).isInstanceOfSatisfying(
+                ConfigException.class, e -> assertThat(e.field()).isEqualTo("--rados-pool"));
+        assertThatThrownBy(() -> parse("--ceph-conf", "/etc/ceph/ceph.conf")).isInstanceOfSatisfying(
+                ConfigException.class, e -> assertThat(e.field()).isEqualTo("--ceph-conf"));
+        assertThatThrownBy(() -> parse("--rados-pool", "rbd", "--client-id", "client.x")).isInstanceOfSatisfying(
+                ConfigException.class, e -> assertThat(e.field()).isEqualTo("cluster.client-id"));
+    }
+
+    @Test
     void lunsCarryTheirAluaMode() throws Exception {
         Path file = dir.resolve("t.yaml");
         Files.writeString(file, """
@@ -86,6 +139,9 @@ class ClusterConfigTest {
                 .lun(new LunConfig(0, "vm0", LunConfig.Backend.FILE, Path.of("/srv/vm0.img"), 10L << 30, 512, false,
                         List.of("iqn.1994-05.com.redhat:web1"), 4096, AluaMode.ACTIVE_STANDBY))
                 .lun(new LunConfig(3, "logs", LunConfig.Backend.FILE, null, 1L << 30, 4096, true))
+                .lun(LunConfig.rbd(4, new LunConfig.Rbd("ssd", "vmfs", Path.of("/etc/ceph/ceph.conf"), "iscsi",
+                        Path.of("/etc/ceph/iscsi.keyring"), 1L << 30), 512, false))
+                .lun(LunConfig.rbd(5, new LunConfig.Rbd("rbd", "plain", null, null, null, 0), 4096, false))
                 .build();
         byte[] document = ClusterDocument.render(shared);
         assertThat(new String(document, StandardCharsets.UTF_8)).contains("alua: active-standby");

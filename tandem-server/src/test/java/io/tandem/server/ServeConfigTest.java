@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -156,6 +157,29 @@ class ServeConfigTest {
         assertThat(config.initiators()).containsExactly("iqn.2025-01.org.example:web", "iqn.2025-01.org.example:db");
         assertThat(config.luns().get(0).initiators()).isEmpty();
         assertThat(config.luns().get(1).initiators()).containsExactly("iqn.2025-01.org.example:db");
+    }
+
+    @Test
+    void rbdLunsNameTheirImageAndClient() throws Exception {
+        Path file = dir.resolve("rbd.yaml");
+        Files.writeString(file, """
+                luns:
+                  - { number: 0, name: vmfs, backend: rbd, pool: ssd, image: vmfs01, ceph-conf: /etc/ceph/lab.conf,
+                      client-id: client.iscsi, keyring: /etc/ceph/iscsi.keyring, create: 100G }
+                  - { number: 1, name: quorum, backend: rbd, block-size: 4096 }
+                """);
+        List<LunConfig> luns = parse("--config", file.toString()).luns();
+        assertThat(luns.get(0).backend()).isEqualTo(LunConfig.Backend.RBD);
+        assertThat(luns.get(0).rbd()).isEqualTo(new LunConfig.Rbd("ssd", "vmfs01", Path.of("/etc/ceph/lab.conf"), "iscsi",
+                Path.of("/etc/ceph/iscsi.keyring"), 100L << 30));
+        assertThat(luns.get(0).sizeBytes()).as("the image decides").isZero();
+        // defaults: pool rbd, the LUN's name as image, librados' own config search, client.admin
+        assertThat(luns.get(1).rbd()).isEqualTo(new LunConfig.Rbd("rbd", "quorum", null, null, null, 0));
+        assertThat(yamlError("luns: [ { number: 0, size: 8M, pool: rbd } ]")).isEqualTo("luns[0].pool");
+        assertThat(yamlError("luns: [ { number: 0, backend: rbd, image: a/b } ]")).isEqualTo("luns[0].image");
+        assertThat(yamlError("luns: [ { number: 0, backend: rbd, create: 1000, block-size: 512 } ]"))
+                .isEqualTo("luns[0].create");
+        assertThat(yamlError("luns: [ { number: 0, backend: ceph } ]")).isEqualTo("luns[0].backend");
     }
 
     private String yamlError(String yaml) throws Exception {

@@ -126,6 +126,15 @@ public interface BlockDevice extends AutoCloseable {
         return BlockCopy.byChunks(this, target, srcLba, dstLba, blocks);
     }
 
+    /**
+     * Registers {@code listener} to hear the new block count whenever the device's capacity
+     * changes underneath (a shared store resized by another client, e.g. {@code rbd resize}), and
+     * after {@link #resize}. It runs on a backend thread and must not block. The default does
+     * nothing: the capacity of such a device changes only through {@link #resize}.
+     */
+    default void onCapacityChange(java.util.function.LongConsumer listener) {
+    }
+
     /** Makes every completed write stable. */
     CompletableFuture<Void> flush();
 

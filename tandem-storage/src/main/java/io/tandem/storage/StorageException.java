@@ -15,7 +15,14 @@ public final class StorageException extends RuntimeException {
         /** The store is out of space (thin provisioning exhausted). */
         SPACE_EXHAUSTED,
         /** The device was closed. */
-        CLOSED
+        CLOSED,
+        /**
+         * The shared store refuses this node because the cluster fenced it (Ceph: the client was
+         * blocklisted): another path to the same storage must take over.
+         */
+        FENCED,
+        /** The store did not answer in time or cannot be reached; the command may succeed if retried. */
+        UNAVAILABLE
     }
 
     private final Kind kind;

@@ -60,6 +60,7 @@ public enum SenseReason {
 
     // ABORTED COMMAND
     OVERLAPPED_COMMANDS_ATTEMPTED(Key.ABORTED_COMMAND, 0x4E, 0x00),
+    LOGICAL_UNIT_COMMUNICATION_TIME_OUT(Key.ABORTED_COMMAND, 0x08, 0x01),
 
     // UNIT ATTENTION, in reporting priority (lower first). Resets (29h) come first: they tell the
     // initiator that everything it knew may be stale. Then lost commands (2Fh), then changed
@@ -147,6 +148,10 @@ public enum SenseReason {
             case WRITE_ERROR -> WRITE_ERROR;
             case SPACE_EXHAUSTED -> SPACE_ALLOCATION_FAILED_WRITE_PROTECT;
             case CLOSED -> LOGICAL_UNIT_NOT_READY;
+            // a fenced node's port is unusable for this LU: multipath moves to another port
+            case FENCED -> TARGET_PORT_IN_UNAVAILABLE_STATE;
+            // ABORTED COMMAND: initiators retry it
+            case UNAVAILABLE -> LOGICAL_UNIT_COMMUNICATION_TIME_OUT;
         };
     }
 }

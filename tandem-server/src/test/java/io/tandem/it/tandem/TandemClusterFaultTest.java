@@ -116,10 +116,46 @@ class TandemClusterFaultTest {
         }
     }
 
-    private TandemNode startNode(int id, String connectString, Duration session) throws IOException {
+    // ---------------------------------------------------------------- the coordinator's faults (ZooKeeper here)
+    // TandemRadosClusterFaultTest runs the same scenarios on RADOS through these hooks.
+
+    /** How a node reaches the coordinator; a partitionable one goes through links the test can cut. */
+    ClusterSettings clusterSettings(boolean partitionable, Duration session) throws IOException {
+        return new ClusterSettings(partitionable ? linkedConnectString() : ensemble.getConnectString(), clusterName, session);
+    }
+
+    /** The {@code cluster:} line of a node file that joins a node in its own JVM to this cluster. */
+    String clusterYaml(Duration session) {
+        return "cluster: { zookeeper: \"" + ensemble.getConnectString() + "\", name: " + clusterName
+                + ", session-timeout: " + session.toSeconds() + " }\n";
+    }
+
+    /** Cuts the partitionable node off from the coordinator, silently (nothing is closed). */
+    void partition(TandemNode node) throws Exception {
+        links.forEach(PartitionableLink::partition);
+    }
+
+    void heal(TandemNode node) throws Exception {
+        links.forEach(PartitionableLink::heal);
+    }
+
+    /** The coordinator stops answering every node (two of three ZooKeeper servers die). */
+    void loseQuorum() throws Exception {
+        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
+        stopServer(servers.get(0));
+        stopServer(servers.get(1));
+    }
+
+    void regainQuorum() throws Exception {
+        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
+        restartServer(servers.get(0));
+        restartServer(servers.get(1));
+    }
+
+    private TandemNode startNode(int id, boolean partitionable, Duration session) throws IOException {
         NodeConfig config = NodeConfig.builder()
                 .nodeId(id)
-                .cluster(new ClusterSettings(connectString, clusterName, session))
+                .cluster(clusterSettings(partitionable, session))
                 .portal(new InetSocketAddress("127.0.0.1", 0))
                 .dataDir(Files.createDirectories(dir.resolve("node-" + id)))
                 .targetName(TARGET)
@@ -133,7 +169,7 @@ class TandemClusterFaultTest {
 
     private void startNodes(int... ids) throws IOException {
         for (int id : ids) {
-            startNode(id, ensemble.getConnectString(), SESSION);
+            startNode(id, false, SESSION);
         }
     }
 
@@ -146,8 +182,7 @@ class TandemClusterFaultTest {
         Path data = Files.createDirectories(dir.resolve("node-" + id));
         Path file = dir.resolve("node-" + id + ".yaml");
         Files.writeString(file, "node: { id: " + id + " }\n"
-                + "cluster: { zookeeper: \"" + ensemble.getConnectString() + "\", name: " + clusterName
-                + ", session-timeout: " + session.toSeconds() + " }\n"
+                + clusterYaml(session)
                 + "target: { name: \"" + TARGET + "\" }\n"
                 + "data: " + data + "\n");
         TandemProcess process = TandemProcess.serve("--config", file.toString());
@@ -401,13 +436,11 @@ class TandemClusterFaultTest {
     @Test
     void losingTheZooKeeperQuorumFencesEveryNodeUntilItIsBack() throws Exception {
         for (int id = 1; id <= 3; id++) {
-            startNode(id, ensemble.getConnectString(), SESSION);
+            startNode(id, false, SESSION);
         }
         IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:fenced", 1);
         IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:fenced", 3);
-        List<InstanceSpec> servers = new ArrayList<>(ensemble.getInstances());
-        stopServer(servers.get(0));
-        stopServer(servers.get(1));
+        loseQuorum();
 
         await(io(() -> transitioning(testUnitReady(s1))), "node 1 refuses commands as Transitioning");
         await(io(() -> transitioning(s3.execute(ScsiRequest.write(LUN, Cdbs.write10(5, 1), new byte[BLOCK])))),
@@ -417,8 +450,7 @@ class TandemClusterFaultTest {
         assertThat(rtpg[4] & 0x0F).as("REPORT TARGET PORT GROUPS still answers: node 1's group is Transitioning")
                 .isEqualTo(0xF);
 
-        restartServer(servers.get(0));
-        restartServer(servers.get(1));
+        regainQuorum();
         await(io(() -> drain(s1).isGood()), "node 1 serves again once the quorum is back");
         await(io(() -> s3.execute(ScsiRequest.write(LUN, Cdbs.write10(5, 1), Patterns.blocks(5, 1, BLOCK, 1))).isGood()),
                 "node 3 writes again");
@@ -430,9 +462,9 @@ class TandemClusterFaultTest {
 
     @Test
     void aPartitionedNodeLandsNoWriteOfAPreemptedInitiatorAfterThePreemptReturned() throws Exception {
-        startNode(1, linkedConnectString(), PARTITIONED_SESSION);
-        startNode(2, ensemble.getConnectString(), SESSION);
-        startNode(3, ensemble.getConnectString(), SESSION);
+        startNode(1, true, PARTITIONED_SESSION);
+        startNode(2, false, SESSION);
+        startNode(3, false, SESSION);
         IscsiSession victim = login(1, "iqn.2025-01.io.tandem.it:victim", 1);
         IscsiSession preemptor = login(2, "iqn.2025-01.io.tandem.it:preemptor", 2);
         assertThat(victim.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
@@ -460,7 +492,7 @@ class TandemClusterFaultTest {
         });
         await(() -> attempts.stream().filter(a -> a.status() == ScsiResult.GOOD).count() >= 20, "the victim writes");
 
-        links.forEach(PartitionableLink::partition);
+        partition(nodes.get(1));
         ScsiResult preempt = preemptor.execute(
                 preemptor.device(LUN).persistentReserveOutRequest(PREEMPT_AND_ABORT, WE_RO, KEY_B, KEY_A, false));
         assertThat(preempt.status()).as("PREEMPT AND ABORT completes once node 1's session expired: " + preempt)
@@ -471,7 +503,7 @@ class TandemClusterFaultTest {
         byte[] atPreempt = read(reader, base, span);
 
         Thread.sleep(1500); // the victim keeps trying through the partitioned node
-        links.forEach(PartitionableLink::heal);
+        heal(nodes.get(1));
         await(() -> nodes.get(1).coordinator().serving(), "node 1 rejoins the cluster");
         Thread.sleep(1000); // and keeps trying through the rejoined node
         stop.set(true);
@@ -713,7 +745,7 @@ class TandemClusterFaultTest {
      */
     @Test
     void aPartitionedNodeRejoinsWithTheStateChangedMeanwhile() throws Exception {
-        startNode(1, linkedConnectString(), PARTITIONED_SESSION);
+        startNode(1, true, PARTITIONED_SESSION);
         startNodes(2, 3);
         IscsiSession cutOff = login(1, "iqn.2025-01.io.tandem.it:cut-off", 1);
         IscsiSession other = login(2, "iqn.2025-01.io.tandem.it:other", 2);
@@ -721,7 +753,7 @@ class TandemClusterFaultTest {
         assertThat(cutOff.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_A, false).isGood()).isTrue();
         assertThat(other.device(LUN).persistentReserveOut(REGISTER, 0, 0, KEY_B, false).isGood()).isTrue();
 
-        links.forEach(PartitionableLink::partition);
+        partition(nodes.get(1));
         await(io(() -> transitioning(testUnitReady(cutOff))), "node 1 fences itself");
         await(io(() -> Integer.valueOf(0x3).equals(groupStates(third).get(1))), "node 1's session expired: the others go on");
         unitAttentions(other); // ASYMMETRIC ACCESS STATE CHANGED
@@ -734,7 +766,7 @@ class TandemClusterFaultTest {
         nodes.get(3).addLun(new LunConfig(1, "added", LunConfig.Backend.FILE, dir.resolve("added.img"), 4L << 20, BLOCK, false));
         assertThat(transitioning(testUnitReady(cutOff))).as("node 1 is still fenced").isTrue();
 
-        links.forEach(PartitionableLink::heal);
+        heal(nodes.get(1));
         // Watched on the node, not through the initiator: a command would take a unit attention away.
         await(() -> !nodes.get(1).scsiTarget().fenced(), "node 1 rejoins the cluster and serves again");
         await(() -> nodes.get(1).scsiTarget().logicalUnit(1) != null, "node 1 applies the configuration it missed");

@@ -124,10 +124,15 @@ class TandemClusterTest {
         }
     }
 
+    /** How the nodes of one test's cluster find each other: the ensemble, or (a subclass) something else. */
+    ClusterSettings clusterSettings(String name) {
+        return new ClusterSettings(ensemble.getConnectString(), name, SESSION);
+    }
+
     private TandemNode startNode(int id) throws IOException {
         NodeConfig config = NodeConfig.builder()
                 .nodeId(id)
-                .cluster(new ClusterSettings(ensemble.getConnectString(), clusterName, SESSION))
+                .cluster(clusterSettings(clusterName))
                 .portal(new InetSocketAddress("127.0.0.1", 0))
                 .dataDir(Files.createDirectories(dir.resolve("node-" + id)))
                 .targetName(TARGET)

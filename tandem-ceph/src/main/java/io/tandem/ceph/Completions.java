@@ -1,0 +1,158 @@
+package io.tandem.ceph;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Asynchronous calls of one library (librados or librbd), turned into futures. There is one upcall
+ * stub per library for the life of the JVM; the callback argument is not a pointer but the id of
+ * the pending call, so no Java object is ever handed to native code and a late or duplicate
+ * callback finds nothing to complete.
+ *
+ * <p>Every started call ends in its future: with the call's non-negative return value, or with
+ * a {@link CephException} for a negative one (also when the submitting function itself fails, in
+ * which case the library never calls back). Callbacks run on library threads, which must not
+ * block or re-enter the library, so futures are completed on virtual threads.
+ */
+final class Completions {
+
+    private static final System.Logger LOG = System.getLogger(Completions.class.getName());
+    private static final FunctionDescriptor CALLBACK = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
+    private static final Executor COMPLETER = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("ceph-completion-", 0).factory());
+
+    /** The three completion functions of a library. */
+    interface Api {
+        int create(MemorySegment arg, MemorySegment callback, MemorySegment out) throws Throwable;
+
+        long returnValue(MemorySegment completion) throws Throwable;
+
+        void release(MemorySegment completion) throws Throwable;
+    }
+
+    /** Submits the asynchronous call with the completion it must report to; returns its return code. */
+    @FunctionalInterface
+    interface Submit {
+        long submit(MemorySegment completion) throws Throwable;
+    }
+
+    private record Pending(String call, CompletableFuture<Long> future, Object keepAlive) {
+    }
+
+    private final String library;
+    private final Api api;
+    private final MemorySegment callback;
+    private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+
+    Completions(String library, Api api) {
+        this.library = library;
+        this.api = api;
+        try {
+            MethodHandle target = MethodHandles.lookup().findVirtual(Completions.class, "completed",
+                    MethodType.methodType(void.class, MemorySegment.class, MemorySegment.class)).bindTo(this);
+            this.callback = NativeLibrary.upcall(target, CALLBACK);
+        } catch (ReflectiveOperationException e) {
+            throw new LinkageError("completion callback", e);
+        }
+    }
+
+    /**
+     * Starts {@code call}. {@code keepAlive} (the buffers the library reads or writes) stays
+     * reachable until the library called back.
+     */
+    CompletableFuture<Long> start(String call, Object keepAlive, Submit submit) {
+        CompletableFuture<Long> future = new CompletableFuture<>();
+        long id = ids.incrementAndGet();
+        MemorySegment completion;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            int created = api.create(MemorySegment.ofAddress(id), callback, out);
+            if (created < 0) {
+                future.completeExceptionally(CephException.of(library + " completion for " + call, created));
+                return future;
+            }
+            completion = out.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            future.completeExceptionally(t);
+            return future;
+        }
+        pending.put(id, new Pending(call, future, keepAlive));
+        long submitted;
+        try {
+            submitted = submit.submit(completion);
+        } catch (Throwable t) {
+            submitted = Long.MIN_VALUE;
+            abandon(id, completion, t);
+            return future;
+        }
+        if (submitted < 0) {
+            // The library refused the call before queueing it: it will not call back.
+            abandon(id, completion, CephException.of(call, submitted));
+        }
+        return future;
+    }
+
+    private void abandon(long id, MemorySegment completion, Throwable failure) {
+        Pending p = pending.remove(id);
+        if (p == null) {
+            return; // it called back after all; the callback completed the future
+        }
+        release(completion);
+        p.future().completeExceptionally(failure);
+    }
+
+    private void release(MemorySegment completion) {
+        try {
+            api.release(completion);
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, library + ": releasing a completion failed", t);
+        }
+    }
+
+    /** Number of calls started and not yet called back (for tests and diagnostics). */
+    int pendingCount() {
+        return pending.size();
+    }
+
+    /** The upcall: must not throw (an exception escaping an upcall ends the JVM). */
+    @SuppressWarnings("unused")
+    private void completed(MemorySegment completion, MemorySegment arg) {
+        try {
+            long result;
+            try {
+                result = api.returnValue(completion);
+            } finally {
+                release(completion);
+            }
+            Pending p = pending.remove(arg.address());
+            if (p == null) {
+                return;
+            }
+            COMPLETER.execute(() -> {
+                if (result < 0) {
+                    p.future().completeExceptionally(CephException.of(p.call(), result));
+                } else {
+                    p.future().complete(result);
+                }
+            });
+        } catch (Throwable t) {
+            Pending p = pending.remove(arg.address());
+            if (p != null) {
+                p.future().completeExceptionally(t);
+            }
+            LOG.log(System.Logger.Level.ERROR, library + ": completion callback failed", t);
+        }
+    }
+}

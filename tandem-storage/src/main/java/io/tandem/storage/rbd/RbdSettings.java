@@ -1,0 +1,63 @@
+package io.tandem.storage.rbd;
+
+import io.tandem.ceph.Rados;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where an RBD LU lives and how to reach it: the image {@code pool/image}, the cluster's
+ * {@code ceph.conf} (null: librados' default search, e.g. {@code /etc/ceph/ceph.conf}), the client id (the N of {@code client.N}; null for {@code client.admin}), an
+ * optional keyring (else the one ceph.conf names), and extra client options.
+ *
+ * <p>Every client gets {@code rbd_cache=false} (a write is acknowledged only when the cluster has
+ * it), and operation timeouts ({@link #DEFAULT_OP_TIMEOUT_SECONDS}) so that a cluster that stops
+ * answering fails commands instead of leaving them hanging; {@code options} may override the
+ * timeouts but not the cache.
+ */
+public record RbdSettings(String pool, String image, Path conf, String clientId, Path keyring,
+                          Map<String, String> options) {
+
+    public static final int DEFAULT_OP_TIMEOUT_SECONDS = 30;
+
+    public RbdSettings {
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(image, "image");
+        options = options == null ? Map.of() : Map.copyOf(options);
+    }
+
+    public RbdSettings(String pool, String image, Path conf, String clientId, Path keyring) {
+        this(pool, image, conf, clientId, keyring, Map.of());
+    }
+
+    /** "pool/image". */
+    public String spec() {
+        return pool + "/" + image;
+    }
+
+    /** A connected client as configured. */
+    public Rados connect() {
+        Rados rados = Rados.create(clientId);
+        try {
+            if (conf != null) {
+                rados.readConfig(conf);
+            } else {
+                rados.readDefaultConfig();
+            }
+            if (keyring != null) {
+                rados.set("keyring", keyring.toString());
+            }
+            String timeout = Integer.toString(DEFAULT_OP_TIMEOUT_SECONDS);
+            rados.set("client_mount_timeout", timeout)
+                    .set("rados_osd_op_timeout", timeout)
+                    .set("rados_mon_op_timeout", timeout);
+            options.forEach(rados::set);
+            rados.set("rbd_cache", "false");
+            rados.connect();
+            return rados;
+        } catch (RuntimeException e) {
+            rados.close();
+            throw e;
+        }
+    }
+}
