@@ -26,7 +26,7 @@ class EmbeddedZooKeeperTest {
                  ZooKeeperCoordinator n2 = ZooKeeperCoordinator.start(settings(zk, "n2"))) {
                 n1.join(LU, ignore);
                 n2.join(LU, ignore);
-                n1.update(LU, s -> s.withRegistration(new Registration(new NexusId("iqn.x:a", 1), 5)).nextPrGeneration())
+                n1.update(LU, s -> s.withRegistration(new Registration(new NexusId("iqn.x:a", 1), 5)).withAptpl(true).nextPrGeneration())
                         .get(10, TimeUnit.SECONDS);
                 assertThat(n2.cached(LU).registrations()).hasSize(1);
             }
