@@ -36,10 +36,6 @@ final class Lifetime {
         state.decrementAndGet();
     }
 
-    boolean isClosed() {
-        return (state.get() & CLOSED) != 0;
-    }
-
     /**
      * Refuses further calls and waits until none is inside.
      *

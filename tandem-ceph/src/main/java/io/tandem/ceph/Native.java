@@ -5,7 +5,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /** Small helpers shared by the bindings. */
@@ -41,20 +40,6 @@ final class Native {
             return arena.allocate(1);
         }
         return arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
-    }
-
-    /**
-     * The native memory of {@code buffer}'s remaining bytes: the buffer itself when direct (the
-     * segment keeps it reachable), a native copy otherwise (which a read must copy back).
-     */
-    static MemorySegment nativeView(ByteBuffer buffer) {
-        if (buffer.isDirect()) {
-            return MemorySegment.ofBuffer(buffer);
-        }
-        MemorySegment copy = Arena.ofAuto().allocate(Math.max(1, buffer.remaining()), 4096)
-                .asSlice(0, buffer.remaining());
-        copy.copyFrom(MemorySegment.ofBuffer(buffer));
-        return copy;
     }
 
     /** One pointer-sized out parameter. */

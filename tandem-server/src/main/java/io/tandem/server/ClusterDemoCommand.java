@@ -68,6 +68,11 @@ final class ClusterDemoCommand implements Callable<Integer> {
             description = "Drop an initiator that leaves a NOP-In ping unanswered this long. Default 15.")
     int nopTimeout = 15;
 
+    @Option(names = "--rbd-conf", paramLabel = "CEPH_CONF",
+            description = "Serve the LUNs from Ceph RBD images in pool rbd of this cluster (demo-<lun name>, created"
+                    + " when missing) instead of files.")
+    Path rbdConf;
+
     @Option(names = "--session-timeout", paramLabel = "SECONDS",
             description = "Session timeout: ZooKeeper's (the embedded server accepts 1..10), or the RADOS lease. Default 10.")
     int sessionTimeout = 10;
@@ -115,7 +120,9 @@ final class ClusterDemoCommand implements Callable<Integer> {
             long size = Sizes.parse("--lun-size", lunSize);
             LunConfig lun = new LunConfig(0, "lun0", LunConfig.Backend.FILE, dir.resolve("lun0.img"), size, blockSize, false);
             List<LunConfig> luns = new ArrayList<>(List.of(lun));
-            if (conformanceLuns) {
+            if (rbdConf != null) {
+                luns = rbdLuns(size);
+            } else if (conformanceLuns) {
                 long small = 64L << 20;
                 Path protectedFile = dir.resolve("write-protected.img");
                 if (!Files.exists(protectedFile)) {
@@ -166,5 +173,26 @@ final class ClusterDemoCommand implements Callable<Integer> {
         }
         ServeCommand.event("stopped");
         return 0;
+    }
+
+    /** LUN 0 (and the conformance LUs) on RBD images demo-NAME; the write-protected one is made here. */
+    private List<LunConfig> rbdLuns(long size) throws java.io.IOException {
+        List<LunConfig> luns = new ArrayList<>();
+        luns.add(rbdLun(0, "lun0", size, blockSize, false, 0, false));
+        if (conformanceLuns) {
+            long small = 64L << 20;
+            io.tandem.storage.rbd.RbdBlockDevice.createImage(TandemNode.rbdSettings(
+                    new LunConfig.Rbd("rbd", "demo-write-protected", rbdConf, null, null, 0)), small);
+            luns.add(rbdLun(1, "write-protected", 0, 512, true, 0, false));
+            luns.add(rbdLun(2, "physical-4k", small, 512, false, 4096, false));
+            luns.add(rbdLun(3, "removable", small, 512, false, 0, true));
+        }
+        return luns;
+    }
+
+    private LunConfig rbdLun(int number, String name, long create, int blocks, boolean readOnly, int physical,
+                             boolean removable) {
+        return new LunConfig(number, name, LunConfig.Backend.RBD, null, 0, blocks, readOnly, List.of(), physical, removable,
+                null, new LunConfig.Rbd("rbd", "demo-" + name, rbdConf, null, null, create));
     }
 }

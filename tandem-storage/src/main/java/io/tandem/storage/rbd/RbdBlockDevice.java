@@ -223,6 +223,14 @@ public final class RbdBlockDevice implements BlockDevice {
         return spec;
     }
 
+    /**
+     * This device's Ceph client address ({@code 127.0.0.1:0/1424560017}): what a survivor passes
+     * to {@code Rados.blocklistAdd} to fence this node's I/O on the image.
+     */
+    public String clientAddress() {
+        return rados.addresses();
+    }
+
     @Override
     public int blockSize() {
         return blockSize;

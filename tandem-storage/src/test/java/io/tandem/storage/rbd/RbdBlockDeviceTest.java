@@ -416,7 +416,8 @@ class RbdBlockDeviceTest {
         try (Rados victim = new RbdSettings(CephCluster.POOL, name, cluster.conf(), null, null).connect();
              RbdBlockDevice fenced = RbdBlockDevice.open(victim, CephCluster.POOL, name, BLOCK, false)) {
             fenced.write(70, block(1, true), false).join();
-            admin.blocklistAdd(victim.addresses(), 600);
+            assertThat(fenced.clientAddress()).isEqualTo(victim.addresses());
+            admin.blocklistAdd(fenced.clientAddress(), 600);
             device.write(70, block(2, true), false).join(); // brings the OSD the new map
             assertThat(failureKind(fenced.write(70, block(3, true), false))).isEqualTo(StorageException.Kind.FENCED);
         }
