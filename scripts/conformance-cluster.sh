@@ -20,8 +20,9 @@
 # second initiator name is iqn.2026-11.io.tandem.test:second-initiator. Each cluster is stopped
 # by its process id with SIGTERM and must exit 0; anything still running is stopped on exit.
 #
-# Usage: scripts/conformance-cluster.sh [--clusters N[,N...]] [--out DIR] [-h]
+# Usage: scripts/conformance-cluster.sh [--clusters N[,N...]] [--rbd CEPH_CONF] [--out DIR] [-h]
 #   --clusters  cluster sizes to test, from 2 and 3 (default 2,3)
+#   --rbd CONF  the clusters' LUs are Ceph RBD images of that cluster (cluster-demo --rbd-conf)
 #   --out DIR   where each plan's raw.log, results and summary go, one directory per plan
 #               (default target/conformance-cluster/<date>-<pid>)
 # Environment: TANDEM_CLUSTER_TEST_PORT, first node's port to try (default 13270; the next
@@ -40,9 +41,11 @@ INITIATOR2=iqn.2026-11.io.tandem.test:second-initiator
 
 clusters=(2 3)
 out=""
+demo_extra=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --clusters) IFS=, read -r -a clusters <<<"$2"; shift 2 ;;
+        --rbd) demo_extra=(--rbd-conf "$2"); shift 2 ;;
         --out) out=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
@@ -115,7 +118,7 @@ run_plan() {
 }
 
 for n in "${clusters[@]}"; do
-    start_cluster_demo "$n" "$work/cluster-$n" "$out/cluster-$n.log" --conformance-luns --nop-timeout 90
+    start_cluster_demo "$n" "$work/cluster-$n" "$out/cluster-$n.log" --conformance-luns --nop-timeout 90 "${demo_extra[@]}"
     if [[ $n -eq 2 ]]; then
         run_plan 2-nodes "$PLAN" 1 2
     else

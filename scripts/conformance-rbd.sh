@@ -5,7 +5,9 @@
 #
 # Usage: scripts/conformance-rbd.sh [CONFORMANCE OPTIONS] [SUITE...]
 #   With no arguments: the CI plan (conformance/suites-all.txt, second initiator, at most 12
-#   distinct skips), as scripts/test runs it for the file backend.
+#   distinct skips), as scripts/test runs it for the file backend, on one node; then the same
+#   plan on a 2-node cluster whose LUs are the RBD images (scripts/conformance-cluster.sh
+#   --clusters 2 --rbd: first path on node 1, multipath path on node 2, MultipathIO must pass).
 # Environment: TANDEM_CEPH_PORT (default 40000), TANDEM_CEPH_DIR (default $TMPDIR/tandem-ceph-PORT).
 set -euo pipefail
 
@@ -23,8 +25,12 @@ fi
 conf=$(run_bounded 180 "$mini" start "$dir" --port "$port") || die "the Ceph test cluster did not start"
 
 args=("$@")
-if [[ ${#args[@]} -eq 0 ]]; then
-    args=(--suites-file "$TANDEM_ROOT/conformance/suites-all.txt"
-        --initiator2 iqn.2026-11.io.tandem.test:second-initiator --max-skips 12)
+if [[ ${#args[@]} -gt 0 ]]; then
+    "$TANDEM_ROOT/scripts/conformance.sh" --rbd "$conf" "${args[@]}"
+    exit
 fi
-"$TANDEM_ROOT/scripts/conformance.sh" --rbd "$conf" "${args[@]}"
+rc=0
+"$TANDEM_ROOT/scripts/conformance.sh" --rbd "$conf" --suites-file "$TANDEM_ROOT/conformance/suites-all.txt" \
+    --initiator2 iqn.2026-11.io.tandem.test:second-initiator --max-skips 12 || rc=1
+"$TANDEM_ROOT/scripts/conformance-cluster.sh" --clusters 2 --rbd "$conf" || rc=1
+exit "$rc"
