@@ -3,6 +3,7 @@ package io.tandem.scsi;
 import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
+import io.tandem.cluster.NexusId;
 import io.tandem.scsi.alua.AccessStateChanges;
 import io.tandem.scsi.alua.AluaMode;
 import io.tandem.scsi.core.AluaState;
@@ -82,6 +83,8 @@ public final class ScsiTarget implements AutoCloseable {
     private volatile int implicitTransitionSeconds = DEFAULT_IMPLICIT_TRANSITION_SECONDS;
     /** Target port groups whose node is a live member, or null before the first {@link #membership}. */
     private volatile Set<Integer> liveGroups;
+    /** This node's own target port group (its fabric's ports), 0 while unknown: see {@link #localTargetPortGroup}. */
+    private volatile int localGroup;
     /** Set while this node must not execute commands (its cluster session is in doubt): see {@link #fence}. */
     private volatile boolean fenced;
     private final CommandSet table = CommandTable.TABLE;
@@ -571,8 +574,9 @@ public final class ScsiTarget implements AutoCloseable {
      * is a live member now (the known ones are {@link #targetPortGroups()}). Every LU's access states
      * are brought in line with it by its {@link io.tandem.scsi.alua.AluaMode} (a group whose node is
      * gone reads Unavailable; an owner that left is replaced in active/standby mode), each as an
-     * implicit transition through the coordinator. Remembered for LUs added or re-moded later. The
-     * future completes when every LU's change (if any) has been applied by every live node.
+     * implicit transition through the coordinator; an SPC-2 reservation whose holder's nexus was
+     * lost with its node is released. Remembered for LUs added or re-moded later. The future
+     * completes when every LU's change (if any) has been applied by every live node.
      */
     public CompletableFuture<Void> membership(Set<Integer> liveGroups) {
         this.liveGroups = Set.copyOf(liveGroups);
@@ -590,14 +594,65 @@ public final class ScsiTarget implements AutoCloseable {
         return reconcile(lu);
     }
 
+    /**
+     * Names the target port group whose ports this target's own fabric serves (a cluster node's
+     * group). Nexuses through those ports exist only here, which lets this node tell, after a
+     * restart, that a holder recorded on them is gone (see {@link #membership}).
+     */
+    public void localTargetPortGroup(int group) {
+        this.localGroup = group;
+    }
+
+    /**
+     * An SPC-2 reservation ends with its holder's I_T nexus (SPC-2 7.21). A nexus of another node
+     * is lost when that node is: it died, or stopped without releasing. A holder recorded on this
+     * node's own ports that is not one of its nexuses was lost in an earlier life of this node (a
+     * crash or a restart of the whole cluster). Either way nobody else would release it, so any
+     * node that notices does: one record change, the first to store it wins and the others find
+     * nothing left to do.
+     */
+    private CompletableFuture<Void> releaseLostSpc2Holder(LogicalUnit lu, Set<Integer> live) {
+        NexusId holder = lu.state().spc2Holder();
+        if (holder == null || !lostNexus(holder, live)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        java.util.concurrent.atomic.AtomicBoolean releasedHere = new java.util.concurrent.atomic.AtomicBoolean();
+        return lu.changeState(s -> {
+                    releasedHere.set(holder.equals(s.spc2Holder()) && lostNexus(holder, live));
+                    return releasedHere.get() ? s.withSpc2Holder(null) : s;
+                })
+                .handle((applied, error) -> {
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, "SPC-2 reservation of lost nexus " + holder + " on " + lu
+                                + " not released: " + error);
+                    } else if (releasedHere.get()) {
+                        LOG.log(System.Logger.Level.INFO, lu + ": SPC-2 reservation of lost nexus " + holder + " released");
+                    }
+                    return null;
+                });
+    }
+
+    private boolean lostNexus(NexusId id, Set<Integer> live) {
+        for (TargetPortGroup g : portGroups) {
+            if (g.relativeTargetPortIds().contains(id.relativeTargetPortId())) {
+                if (!live.contains(g.id())) {
+                    return true;
+                }
+                return g.id() == localGroup && nexuses.stream().noneMatch(n -> id.equals(NexusIds.exact(n)));
+            }
+        }
+        return false; // a port no known group lists: nothing to judge by
+    }
+
     private CompletableFuture<Void> reconcile(LogicalUnit lu) {
         Set<Integer> live = liveGroups;
         if (live == null) {
             return CompletableFuture.completedFuture(null); // no membership known yet
         }
+        CompletableFuture<Void> released = releaseLostSpc2Holder(lu, live);
         List<Integer> known = portGroups.stream().map(TargetPortGroup::id).toList();
         var before = lu.state().sortedPortGroupStates();
-        return AccessStateChanges.reconcile(lu, known, live).handle((applied, error) -> {
+        CompletableFuture<Void> reconciled = AccessStateChanges.reconcile(lu, known, live).handle((applied, error) -> {
             if (error != null) {
                 LOG.log(System.Logger.Level.WARNING, "access states of " + lu + " not reconciled: " + error);
             } else if (!applied.sortedPortGroupStates().equals(before)) {
@@ -607,6 +662,7 @@ public final class ScsiTarget implements AutoCloseable {
             }
             return null;
         });
+        return CompletableFuture.allOf(released, reconciled);
     }
 
     /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */

@@ -146,6 +146,7 @@ public final class TandemNode implements AutoCloseable {
             // This node is one target port group holding its one target port (REPORT TARGET PORT GROUPS,
             // VPD 83h); a cluster adds the other nodes' groups as it learns of them.
             scsiTarget.targetPortGroups(List.of(ownGroup(config)));
+            scsiTarget.localTargetPortGroup(group);
             IscsiServer iscsi = new IscsiServer(iscsiConfig, scsiTarget, events);
             try {
                 iscsi.start();
