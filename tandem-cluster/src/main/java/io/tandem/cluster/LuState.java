@@ -26,17 +26,21 @@ import java.util.TreeMap;
  * @param modeParameters     the LU's current changeable mode parameters, shared by every I_T nexus on every
  *                           node, in the SCSI layer's encoding (opaque here); 0 stands for their defaults,
  *                           which is also what a reset or power loss returns them to (none are saveable)
+ * @param medium             the medium: a removable one ejected or not and who prevents its removal, and the
+ *                           sanitize life cycle (not durable: a power loss loads the medium and ends every hold)
  * @param transition         what the change that produced this version asks every node to do
  */
 public record LuState(String luId, long version, long prGeneration, boolean aptpl,
                       List<Registration> registrations, PersistentReservation reservation,
                       NexusId spc2Holder, int aluaOwnerGroup, Map<Integer, AccessState> portGroupStates,
-                      long resetEpoch, long capacityBlocks, long modeParameters, Transition transition) {
+                      long resetEpoch, long capacityBlocks, long modeParameters, MediumState medium,
+                      Transition transition) {
 
     public LuState {
         Objects.requireNonNull(luId, "luId");
         registrations = List.copyOf(registrations);
         portGroupStates = Map.copyOf(portGroupStates);
+        Objects.requireNonNull(medium, "medium");
         Objects.requireNonNull(transition, "transition");
         if (version < 0 || prGeneration < 0 || resetEpoch < 0 || capacityBlocks < 0) {
             throw new IllegalArgumentException("negative counter in " + luId);
@@ -45,7 +49,7 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     /** The record of an LU nobody has changed yet (version 0). */
     public static LuState initial(String luId) {
-        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), 0, 0, 0, Transition.NONE);
+        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), 0, 0, 0, MediumState.INITIAL, Transition.NONE);
     }
 
     // ---------------------------------------------------------------- queries
@@ -77,8 +81,8 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
     public LuState durable() {
         LuState blank = initial(luId);
         return aptpl
-                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), 0, 0, 0, Transition.NONE)
-                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), 0, 0, 0, Transition.NONE);
+                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), 0, 0, 0, MediumState.INITIAL, Transition.NONE)
+                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), 0, 0, 0, MediumState.INITIAL, Transition.NONE);
     }
 
     /** Same record apart from version and transition. */
@@ -91,12 +95,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withVersion(long v) {
         return new LuState(luId, v, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withPrGeneration(long g) {
         return new LuState(luId, version, g, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     /** PRGENERATION + 1, wrapping at 32 bits as the wire field does. */
@@ -106,12 +110,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withAptpl(boolean a) {
         return new LuState(luId, version, prGeneration, a, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withRegistrations(List<Registration> list) {
         return new LuState(luId, version, prGeneration, aptpl, list, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     /** Adds a registration at the end, or replaces the key of the nexus' existing one in place. */
@@ -135,22 +139,22 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withReservation(PersistentReservation r) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, r, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withSpc2Holder(NexusId holder) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withAluaOwnerGroup(int group) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, group,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withPortGroupStates(Map<Integer, AccessState> states) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                states, resetEpoch, capacityBlocks, modeParameters, transition);
+                states, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withPortGroupState(int group, AccessState state) {
@@ -161,21 +165,26 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withResetEpoch(long epoch) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, epoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, epoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withCapacityBlocks(long blocks) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, blocks, modeParameters, transition);
+                portGroupStates, resetEpoch, blocks, modeParameters, medium, transition);
     }
 
     public LuState withModeParameters(long encoded) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, encoded, transition);
+                portGroupStates, resetEpoch, capacityBlocks, encoded, medium, transition);
+    }
+
+    public LuState withMedium(MediumState m) {
+        return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, m, transition);
     }
 
     public LuState withTransition(Transition t) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, resetEpoch, capacityBlocks, modeParameters, t);
+                portGroupStates, resetEpoch, capacityBlocks, modeParameters, medium, t);
     }
 }
