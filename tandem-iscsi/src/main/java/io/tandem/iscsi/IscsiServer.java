@@ -40,6 +40,7 @@ public final class IscsiServer implements AutoCloseable {
     /** What SendTargets lists; by default this server's own bound portals. */
     private volatile Supplier<List<AdvertisedPortal>> advertised = this::ownPortals;
     private volatile boolean closing;
+    private final Runnable coldResetListener = this::coldReset;
 
     /** @param events receives one line per login/logout, for the operator's log */
     public IscsiServer(IscsiTargetConfig config, ScsiTarget scsiTarget, Consumer<String> events) {
@@ -52,6 +53,8 @@ public final class IscsiServer implements AutoCloseable {
 
     /** Binds every portal and starts accepting. */
     public void start() throws IOException {
+        // A cold reset through another node of the cluster ends this node's sessions too.
+        scsiTarget.addColdResetListener(coldResetListener);
         for (InetSocketAddress portal : config.portals()) {
             ServerSocketChannel listener = ServerSocketChannel.open();
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -191,6 +194,7 @@ public final class IscsiServer implements AutoCloseable {
      */
     public void shutdown(Duration grace) {
         closing = true;
+        scsiTarget.removeColdResetListener(coldResetListener);
         for (ServerSocketChannel listener : listeners) {
             try {
                 listener.close();
@@ -218,7 +222,8 @@ public final class IscsiServer implements AutoCloseable {
     /**
      * TARGET COLD RESET (RFC 7143 11.5.1): after the response to the function went out, every
      * connection of every session is closed; initiators log in again and find the power-on unit
-     * attention. Discovery sessions are left alone.
+     * attention. Discovery sessions are left alone. In a cluster the target is every node's: the
+     * other nodes close theirs when they apply the reset (see {@link ScsiTarget#addColdResetListener}).
      */
     void coldReset() {
         for (IscsiConnection connection : connections) {
