@@ -962,6 +962,7 @@ public final class ScsiTarget implements AutoCloseable {
             }
         }
         for (LogicalUnit lu : inventory.units()) {
+            lu.retire(); // nothing new starts on it, nor goes on in the background (a sanitize stops)
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {

@@ -175,6 +175,11 @@ public final class SanitizeState {
                     }).get();
                     return;
                 } catch (ExecutionException e) {
+                    if (lu.retired()) {
+                        LOG.log(System.Logger.Level.WARNING, "the end of the sanitize of " + lu + " was not stored (the LU is gone"
+                                + " from this node): the cluster marks it failed once it takes this node for lost");
+                        return;
+                    }
                     if (System.nanoTime() > deadline) {
                         LOG.log(System.Logger.Level.ERROR, "the end of the sanitize of " + lu + " could not be stored: "
                                 + e.getCause() + "; the cluster marks it failed once it takes this node for lost");

@@ -183,8 +183,11 @@ public final class Sanitize {
      * for lost meanwhile, the operation was marked failed and must not write any more.
      */
     private static void mayWrite(Command c, LogicalUnit lu) throws InterruptedException {
-        while (c.target().fenced()) {
+        while (c.target().fenced() && !lu.retired()) {
             Thread.sleep(FENCED_POLL_MILLIS);
+        }
+        if (lu.retired()) {
+            throw new IllegalStateException(lu + " is no longer served by this node");
         }
         if (!lu.sanitize().stillOurs()) {
             throw new IllegalStateException("the cluster ended the sanitize of " + lu + " (this node was taken for lost)");
