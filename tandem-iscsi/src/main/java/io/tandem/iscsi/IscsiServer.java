@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -41,6 +44,9 @@ public final class IscsiServer implements AutoCloseable {
     private volatile Supplier<List<AdvertisedPortal>> advertised = this::ownPortals;
     private volatile boolean closing;
     private final Runnable coldResetListener = this::coldReset;
+    /** Releases of ended sessions' nexuses still in progress, by initiator port. */
+    private final Map<IscsiSession.SessionKey, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
+    private static final long RELEASE_WAIT_SECONDS = 10;
 
     /** @param events receives one line per login/logout, for the operator's log */
     public IscsiServer(IscsiTargetConfig config, ScsiTarget scsiTarget, Consumer<String> events) {
@@ -159,6 +165,9 @@ public final class IscsiServer implements AutoCloseable {
             // Synchronously, so the old nexus' tasks are gone before the new nexus starts.
             release(old);
         }
+        if (!discovery) {
+            awaitRelease(key);
+        }
         int tsih = nextTsih.getAndUpdate(v -> v >= 0xffff ? 1 : v + 1);
         IscsiSession session = new IscsiSession(key, tsih, discovery, nexus, firstCmdSn, config.commandWindow());
         if (!discovery) {
@@ -172,15 +181,44 @@ public final class IscsiServer implements AutoCloseable {
         if (session.discovery) {
             return CompletableFuture.completedFuture(null);
         }
+        // Released before it leaves the table, so a login of the same port finds either the
+        // session (and reinstates it) or its pending release (and waits for it).
+        CompletableFuture<Void> released = release(session);
         sessions.remove(session.key, session);
-        return release(session);
+        return released;
     }
 
     private CompletableFuture<Void> release(IscsiSession session) {
         if (!session.discovery && session.released.compareAndSet(false, true)) {
-            return scsiTarget.nexusRemoved(session.nexus);
+            CompletableFuture<Void> done = scsiTarget.nexusRemoved(session.nexus);
+            if (!done.isDone()) {
+                releasing.put(session.key, done);
+                done.whenComplete((v, e) -> releasing.remove(session.key, done));
+            }
+            return done;
         }
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * An initiator port logging in again waits until what its previous nexus held (a medium removal
+     * prevention, an SPC-2 reservation) is released: in a cluster that is a record change every node
+     * applies, which a quick reconnect would otherwise overtake (libiscsi's PreventAllow.ITNexusLoss
+     * ejects right after logging in again). Bounded: a release that cannot finish does not keep the
+     * port out.
+     */
+    private void awaitRelease(IscsiSession.SessionKey key) {
+        CompletableFuture<Void> pending = releasing.get(key);
+        if (pending == null) {
+            return;
+        }
+        try {
+            pending.get(RELEASE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.log(Level.WARNING, "releasing the previous nexus of " + key.initiatorName() + " did not finish: " + e);
+        }
     }
 
     public int sessionCount() {
