@@ -44,7 +44,7 @@ public final class IscsiServer implements AutoCloseable {
     private volatile Supplier<List<AdvertisedPortal>> advertised = this::ownPortals;
     private volatile boolean closing;
     private final Runnable coldResetListener = this::coldReset;
-    /** Releases of ended sessions' nexuses still in progress, by initiator port. */
+    /** Releases of ended sessions' nexuses still in progress, by initiator port (each session's {@code releaseDone}). */
     private final Map<IscsiSession.SessionKey, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
     private static final long RELEASE_WAIT_SECONDS = 10;
 
@@ -156,6 +156,7 @@ public final class IscsiServer implements AutoCloseable {
      */
     IscsiSession register(IscsiSession.SessionKey key, boolean discovery, io.tandem.scsi.Nexus nexus, int firstCmdSn) {
         IscsiSession old = discovery ? null : sessions.remove(key);
+        CompletableFuture<Void> previous = discovery ? null : releasing.get(key);
         if (old != null) {
             event("session reinstated: " + key.initiatorName() + " isid 0x" + Long.toHexString(key.isid()));
             IscsiConnection oldConnection = old.connection;
@@ -163,10 +164,10 @@ public final class IscsiServer implements AutoCloseable {
                 oldConnection.terminate("session reinstated by a new login");
             }
             // Synchronously, so the old nexus' tasks are gone before the new nexus starts.
-            release(old);
+            previous = release(old);
         }
-        if (!discovery) {
-            awaitRelease(key);
+        if (previous != null) {
+            awaitRelease(key, previous);
         }
         int tsih = nextTsih.getAndUpdate(v -> v >= 0xffff ? 1 : v + 1);
         IscsiSession session = new IscsiSession(key, tsih, discovery, nexus, firstCmdSn, config.commandWindow());
@@ -181,23 +182,30 @@ public final class IscsiServer implements AutoCloseable {
         if (session.discovery) {
             return CompletableFuture.completedFuture(null);
         }
-        // Released before it leaves the table, so a login of the same port finds either the
-        // session (and reinstates it) or its pending release (and waits for it).
+        // Listed as releasing before it leaves the table, so a login of the same port finds either
+        // the session (and reinstates it) or its release (and waits for it).
+        releasing.put(session.key, session.releaseDone);
         CompletableFuture<Void> released = release(session);
         sessions.remove(session.key, session);
+        released.whenComplete((v, e) -> releasing.remove(session.key, session.releaseDone));
         return released;
     }
 
+    /** Tells the SCSI core the nexus ended, once, whichever thread gets here first; all get its completion. */
     private CompletableFuture<Void> release(IscsiSession session) {
-        if (!session.discovery && session.released.compareAndSet(false, true)) {
-            CompletableFuture<Void> done = scsiTarget.nexusRemoved(session.nexus);
-            if (!done.isDone()) {
-                releasing.put(session.key, done);
-                done.whenComplete((v, e) -> releasing.remove(session.key, done));
-            }
-            return done;
+        if (session.discovery) {
+            return CompletableFuture.completedFuture(null);
         }
-        return CompletableFuture.completedFuture(null);
+        if (session.released.compareAndSet(false, true)) {
+            scsiTarget.nexusRemoved(session.nexus).whenComplete((v, e) -> {
+                if (e != null) {
+                    session.releaseDone.completeExceptionally(e);
+                } else {
+                    session.releaseDone.complete(null);
+                }
+            });
+        }
+        return session.releaseDone;
     }
 
     /**
@@ -207,11 +215,7 @@ public final class IscsiServer implements AutoCloseable {
      * ejects right after logging in again). Bounded: a release that cannot finish does not keep the
      * port out.
      */
-    private void awaitRelease(IscsiSession.SessionKey key) {
-        CompletableFuture<Void> pending = releasing.get(key);
-        if (pending == null) {
-            return;
-        }
+    private void awaitRelease(IscsiSession.SessionKey key, CompletableFuture<Void> pending) {
         try {
             pending.get(RELEASE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
