@@ -156,7 +156,14 @@ public final class IscsiServer implements AutoCloseable {
      */
     IscsiSession register(IscsiSession.SessionKey key, boolean discovery, io.tandem.scsi.Nexus nexus, int firstCmdSn) {
         IscsiSession old = discovery ? null : sessions.remove(key);
-        CompletableFuture<Void> previous = discovery ? null : releasing.get(key);
+        List<CompletableFuture<Void>> previous = new ArrayList<>();
+        if (!discovery) {
+            releasing.forEach((k, f) -> {
+                if (k.initiatorName().equals(key.initiatorName()) && k.targetName().equals(key.targetName())) {
+                    previous.add(f);
+                }
+            });
+        }
         if (old != null) {
             event("session reinstated: " + key.initiatorName() + " isid 0x" + Long.toHexString(key.isid()));
             IscsiConnection oldConnection = old.connection;
@@ -164,10 +171,10 @@ public final class IscsiServer implements AutoCloseable {
                 oldConnection.terminate("session reinstated by a new login");
             }
             // Synchronously, so the old nexus' tasks are gone before the new nexus starts.
-            previous = release(old);
+            previous.add(release(old));
         }
-        if (previous != null) {
-            awaitRelease(key, previous);
+        if (!previous.isEmpty()) {
+            awaitRelease(key, CompletableFuture.allOf(previous.toArray(CompletableFuture[]::new)));
         }
         int tsih = nextTsih.getAndUpdate(v -> v >= 0xffff ? 1 : v + 1);
         IscsiSession session = new IscsiSession(key, tsih, discovery, nexus, firstCmdSn, config.commandWindow());
@@ -209,11 +216,12 @@ public final class IscsiServer implements AutoCloseable {
     }
 
     /**
-     * An initiator port logging in again waits until what its previous nexus held (a medium removal
+     * An initiator logging in again waits until what its ended nexuses held (a medium removal
      * prevention, an SPC-2 reservation) is released: in a cluster that is a record change every node
      * applies, which a quick reconnect would otherwise overtake (libiscsi's PreventAllow.ITNexusLoss
-     * ejects right after logging in again). Bounded: a release that cannot finish does not keep the
-     * port out.
+     * drops its connection, logs in again, with a new ISID, and ejects at once). Any of the
+     * initiator's ports counts, since a reconnecting initiator may pick a new ISID. Bounded: a
+     * release that cannot finish does not keep the initiator out.
      */
     private void awaitRelease(IscsiSession.SessionKey key, CompletableFuture<Void> pending) {
         try {

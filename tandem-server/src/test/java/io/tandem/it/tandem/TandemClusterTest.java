@@ -703,12 +703,12 @@ class TandemClusterTest {
         assertThat(outcome(s1, RMB_LUN, EJECT)).as("no hold survives the reset").isEqualTo(-1);
         assertThat(outcome(s1, RMB_LUN, LOAD)).isEqualTo(-1);
 
-        // The loss of a nexus ends its hold, on every node before the same initiator port is back.
+        // The loss of a nexus ends its hold, on every node before the same initiator is back.
         IscsiSession lost = login(1, "iqn.2025-01.io.tandem.it:rmb-lost", 7);
         unitAttentions(lost, RMB_LUN);
         assertThat(outcome(lost, RMB_LUN, preventAllow(true))).isEqualTo(-1);
         lost.close(); // the connection drops: no logout
-        IscsiSession back = login(1, "iqn.2025-01.io.tandem.it:rmb-lost", 7);
+        IscsiSession back = login(1, "iqn.2025-01.io.tandem.it:rmb-lost", 8); // back at once, a new ISID (as libiscsi)
         unitAttentions(back, RMB_LUN);
         assertThat(outcome(back, RMB_LUN, EJECT)).as("the hold ended with the lost nexus").isEqualTo(-1);
         assertThat(unitAttentions(s2, RMB_LUN)).as("the reset's (to its issuer too), node 1's load").containsExactly(0x062903, 0x062800);
