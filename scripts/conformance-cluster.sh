@@ -7,12 +7,12 @@
 # (--conformance-luns).
 #
 #   2 nodes  the whole plan of conformance/suites-all.txt: the single-path ALL run on node 1;
-#            the two-path runs (ALL but Sanitize, Sanitize.Readonly, Sanitize.Reservations) with
-#            the first path on node 1 and the second on node 2; the write-protected, 512e and
-#            removable LU runs on node 1.
+#            the two-path runs (ALL but Sanitize, Sanitize.Readonly, Sanitize.Reservations, and
+#            the removable LU's NoMedia, StartStopUnit and PreventAllow) with the first path on
+#            node 1 and the second on node 2; the write-protected and 512e LU runs on node 1.
 #   3 nodes  for each pair (1,2), (2,3), (3,1): the plan's tagged runs, i.e. the two-path runs
-#            with the first path on the pair's first node and the second on the other, and the
-#            other LUs' runs on the first node. (The single-path ALL run, whose Sanitize suite
+#            (the removable LU's included) with the first path on the pair's first node and the
+#            second on the other, and the other LUs' runs on the first node. (The single-path ALL run, whose Sanitize suite
 #            waits a minute, is the 2-node cluster's.)
 #
 # Each plan passes like the single-node one (0 FAILED, only skips on conformance/allowed-skips.txt,
@@ -96,7 +96,7 @@ run_plan() {
         --initiator2 "$INITIATOR2" --out "$dir" \
         --url "${CLUSTER_URL[first]}" --url2 "${CLUSTER_URL[second]}" \
         --url-readonly "${CLUSTER_LU_URL[$first/1]}" --url-4k-physical "${CLUSTER_LU_URL[$first/2]}" \
-        --url-removable "${CLUSTER_LU_URL[$first/3]}" || rc=$?
+        --url-removable "${CLUSTER_LU_URL[$first/3]}" --url2-removable "${CLUSTER_LU_URL[$second/3]}" || rc=$?
     for t in "${multipath_tests[@]}"; do
         grep -qxF "PASSED"$'\t'"$t"$'\t' "$dir/combined.tsv" 2>/dev/null || missing+=("$t")
     done

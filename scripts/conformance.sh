@@ -11,7 +11,9 @@
 #                    Default: the suites listed in conformance/suites-issue2.txt.
 #   --suites-file F  take the suites from F: one per line, # comments, each optionally
 #                    followed by tags in brackets:
-#                      [multipath]  run it with a second path (see --multipath)
+#                      [multipath]  run it with a second path (see --multipath); with
+#                                   [removable] the second path is the removable LU's
+#                                   (see --url2-removable)
 #                      [read-only]  run it against a write-protected LU (LUN 1, which this
 #                                   script adds when it starts Tandem; see --url-readonly)
 #                      [4k-physical] run it against an LU with 512-byte logical and 4 KiB
@@ -23,6 +25,9 @@
 #   --url-readonly URL  the write-protected LU of that target, for [read-only] suites
 #   --url-4k-physical URL  its LU with 4 KiB physical blocks, for [4k-physical] suites
 #   --url-removable URL  its LU with a removable medium, for [removable] suites
+#   --url2-removable URL  the removable LU through the second path (e.g. another node of a
+#                    cluster), for [removable] [multipath] suites (default: --url-removable,
+#                    i.e. a second session to the same target)
 #   --multipath      run every suite with a second path (a second session to the same
 #                    target unless --url2 is given), which enables the MultipathIO tests
 #   --url2 URL       the second path's URL (e.g. another node of a cluster): the [multipath]
@@ -71,6 +76,7 @@ url2=""
 url_readonly=""
 url_4k=""
 url_removable=""
+url2_removable=""
 multipath=0
 initiator=""
 initiator2=""
@@ -94,6 +100,7 @@ while [[ $# -gt 0 ]]; do
         --url-readonly) url_readonly=$2; shift 2 ;;
         --url-4k-physical) url_4k=$2; shift 2 ;;
         --url-removable) url_removable=$2; shift 2 ;;
+        --url2-removable) url2_removable=$2; shift 2 ;;
         --also-allow) also_allow+=("$2"); shift 2 ;;
         --max-skips) max_skips=$2; shift 2 ;;
         --multipath) multipath=1; shift ;;
@@ -146,7 +153,7 @@ if [[ -n "$suites_file" ]]; then
                 *) die "$suites_file:$n: unknown tag '$tags' (known: [multipath] [read-only] [4k-physical] [removable])" ;;
             esac
         done
-        [[ $mp -eq 1 && $lu != lun0 ]] && die "$suites_file:$n: runs on LUN 1, 2 or 3 have one path"
+        [[ $mp -eq 1 && $lu != lun0 && $lu != removable ]] && die "$suites_file:$n: runs on LUN 1 or 2 have one path"
         suites+=("$name"); suite_mp+=("$mp"); suite_lu+=("$lu")
     done <"$suites_file"
 fi
@@ -287,12 +294,15 @@ fi
 if [[ -z "$url2" ]]; then
     url2=$url
 fi
+if [[ -z "$url2_removable" ]]; then
+    url2_removable=$url_removable
+fi
 
 base_args=(--dataloss -V)
 [[ $sanitize -eq 1 ]] && base_args+=(--allow-sanitize)
 [[ -n "$initiator" ]] && base_args+=(-i "$initiator")
 [[ -n "$initiator2" ]] && base_args+=(-I "$initiator2")
-log "testing $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}${url_removable:+ (removable medium $url_removable)}"
+log "testing $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}${url_removable:+ (removable medium $url_removable)}${url2_removable:+ (its second path $url2_removable)}"
 log "raw log: $raw"
 
 errors=()
@@ -303,6 +313,8 @@ for i in "${!suites[@]}"; do
         urls=("$url_readonly")
     elif [[ ${suite_lu[$i]} == 4k-physical ]]; then
         urls=("$url_4k")
+    elif [[ ${suite_lu[$i]} == removable && ${suite_mp[$i]} -eq 1 ]]; then
+        urls=("$url_removable" "$url2_removable")
     elif [[ ${suite_lu[$i]} == removable ]]; then
         urls=("$url_removable")
     elif [[ ${suite_mp[$i]} -eq 1 ]]; then
@@ -387,7 +399,7 @@ awk -F'\t' -v OFS='\t' '
 ' "$results" >"$combined"
 
 echo
-echo "Conformance: iscsi-test-cu $(dpkg-query -W -f='${Version}' libiscsi-bin 2>/dev/null || echo '?') against $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}${url_removable:+ (removable medium $url_removable)}"
+echo "Conformance: iscsi-test-cu $(dpkg-query -W -f='${Version}' libiscsi-bin 2>/dev/null || echo '?') against $url${url2:+ (second path $url2)}${url_readonly:+ (write-protected LU $url_readonly)}${url_4k:+ (4 KiB physical blocks $url_4k)}${url_removable:+ (removable medium $url_removable)}${url2_removable:+ (its second path $url2_removable)}"
 awk -F'\t' '
     FILENAME == ARGV[1] { allow[$1] = $2; next }
     {

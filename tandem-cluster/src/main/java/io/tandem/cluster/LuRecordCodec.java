@@ -29,6 +29,9 @@ import java.util.TreeMap;
  * reset-epoch 3
  * capacity 2097152
  * mode-parameters 5
+ * medium-ejected true
+ * removal-prevented 2 iqn...%2Ci%2C0x801234560002
+ * sanitize IN_PROGRESS 2 16384 false
  * issuer 1 iqn...%2Ci%2C0x801234560001 77
  * notice REGISTRATIONS_PREEMPTED 2 iqn...%2Ci%2C0x801234560002 0 iqn.b
  * change n1%2F42
@@ -86,6 +89,18 @@ final class LuRecordCodec {
         if (s.modeParameters() != 0) {
             b.append("mode-parameters ").append(Long.toHexString(s.modeParameters())).append('\n');
         }
+        MediumState m = s.medium();
+        if (m.ejected()) {
+            b.append("medium-ejected true\n");
+        }
+        for (NexusId id : m.preventions()) {
+            b.append("removal-prevented ").append(nexus(id)).append('\n');
+        }
+        SanitizeStatus z = m.sanitize();
+        if (!z.equals(SanitizeStatus.IDLE)) {
+            b.append("sanitize ").append(z.phase().name()).append(' ').append(z.targetPortGroup()).append(' ')
+                    .append(z.progress()).append(' ').append(z.unrestrictedExit()).append('\n');
+        }
         Transition t = s.transition();
         if (t.issuer() != null || t.issuerTag() != -1) {
             b.append("issuer ").append(t.issuer() == null ? "-" : nexus(t.issuer())).append(' ').append(t.issuerTag()).append('\n');
@@ -122,6 +137,9 @@ final class LuRecordCodec {
         long resetEpoch = 0;
         long capacity = 0;
         long modeParameters = 0;
+        boolean ejected = false;
+        List<NexusId> preventions = new ArrayList<>();
+        SanitizeStatus sanitize = SanitizeStatus.IDLE;
         NexusId issuer = null;
         long issuerTag = -1;
         List<Notice> notices = new ArrayList<>();
@@ -146,6 +164,10 @@ final class LuRecordCodec {
                     case "reset-epoch" -> resetEpoch = Long.parseLong(f[1]);
                     case "capacity" -> capacity = Long.parseLong(f[1]);
                     case "mode-parameters" -> modeParameters = Long.parseUnsignedLong(f[1], 16);
+                    case "medium-ejected" -> ejected = Boolean.parseBoolean(f[1]);
+                    case "removal-prevented" -> preventions.add(nexus(f, 1));
+                    case "sanitize" -> sanitize = new SanitizeStatus(SanitizeStatus.Phase.valueOf(f[1]), Integer.parseInt(f[2]),
+                            Integer.parseInt(f[3]), Boolean.parseBoolean(f[4]));
                     case "issuer" -> {
                         if (f[1].equals("-")) {
                             issuerTag = Long.parseLong(f[2]);
@@ -172,7 +194,8 @@ final class LuRecordCodec {
                 throw corrupt(luId, "missing or mismatched header fields");
             }
             return new Stored(new LuState(luId, version, generation, aptpl, registrations, reservation, spc2, owner, states, status,
-                    resetEpoch, capacity, modeParameters, new Transition(issuer, issuerTag, notices)), changeId);
+                    resetEpoch, capacity, modeParameters, new MediumState(ejected, preventions, sanitize),
+                    new Transition(issuer, issuerTag, notices)), changeId);
         } catch (CoordinatorException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -29,18 +29,22 @@ import java.util.TreeMap;
  * @param modeParameters     the LU's current changeable mode parameters, shared by every I_T nexus on every
  *                           node, in the SCSI layer's encoding (opaque here); 0 stands for their defaults,
  *                           which is also what a reset or power loss returns them to (none are saveable)
+ * @param medium             the medium: a removable one ejected or not and who prevents its removal, and the
+ *                           sanitize life cycle (not durable: a power loss loads the medium and ends every hold)
  * @param transition         what the change that produced this version asks every node to do
  */
 public record LuState(String luId, long version, long prGeneration, boolean aptpl,
                       List<Registration> registrations, PersistentReservation reservation,
                       NexusId spc2Holder, int aluaOwnerGroup, Map<Integer, AccessState> portGroupStates,
-                      Map<Integer, Integer> portGroupStatus, long resetEpoch, long capacityBlocks, long modeParameters, Transition transition) {
+                      Map<Integer, Integer> portGroupStatus, long resetEpoch, long capacityBlocks, long modeParameters, MediumState medium,
+                      Transition transition) {
 
     public LuState {
         Objects.requireNonNull(luId, "luId");
         registrations = List.copyOf(registrations);
         portGroupStates = Map.copyOf(portGroupStates);
         portGroupStatus = Map.copyOf(portGroupStatus);
+        Objects.requireNonNull(medium, "medium");
         Objects.requireNonNull(transition, "transition");
         if (version < 0 || prGeneration < 0 || resetEpoch < 0 || capacityBlocks < 0) {
             throw new IllegalArgumentException("negative counter in " + luId);
@@ -49,7 +53,7 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     /** The record of an LU nobody has changed yet (version 0). */
     public static LuState initial(String luId) {
-        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE);
+        return new LuState(luId, 0, 0, false, List.of(), null, null, 0, Map.of(), Map.of(), 0, 0, 0, MediumState.INITIAL, Transition.NONE);
     }
 
     // ---------------------------------------------------------------- queries
@@ -81,8 +85,8 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
     public LuState durable() {
         LuState blank = initial(luId);
         return aptpl
-                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE)
-                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), Map.of(), 0, 0, 0, Transition.NONE);
+                ? new LuState(luId, version, prGeneration, true, registrations, reservation, null, 0, Map.of(), Map.of(), 0, 0, 0, MediumState.INITIAL, Transition.NONE)
+                : new LuState(luId, version, prGeneration, false, blank.registrations, null, null, 0, Map.of(), Map.of(), 0, 0, 0, MediumState.INITIAL, Transition.NONE);
     }
 
     /**
@@ -93,7 +97,7 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
      */
     public LuState afterPowerLoss() {
         LuState kept = aptpl ? this : withRegistrations(List.of()).withReservation(null);
-        return kept.withSpc2Holder(null).withModeParameters(0).withTransition(Transition.NONE);
+        return kept.withSpc2Holder(null).withModeParameters(0).withMedium(MediumState.INITIAL).withTransition(Transition.NONE);
     }
 
     /** Same record apart from version and transition. */
@@ -106,12 +110,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withVersion(long v) {
         return new LuState(luId, v, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withPrGeneration(long g) {
         return new LuState(luId, version, g, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     /** PRGENERATION + 1, wrapping at 32 bits as the wire field does. */
@@ -121,12 +125,12 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withAptpl(boolean a) {
         return new LuState(luId, version, prGeneration, a, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withRegistrations(List<Registration> list) {
         return new LuState(luId, version, prGeneration, aptpl, list, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     /** Adds a registration at the end, or replaces the key of the nexus' existing one in place. */
@@ -150,22 +154,22 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withReservation(PersistentReservation r) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, r, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withSpc2Holder(NexusId holder) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withAluaOwnerGroup(int group) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, group,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withPortGroupStates(Map<Integer, AccessState> states) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                states, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, transition);
+                states, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withPortGroupState(int group, AccessState state) {
@@ -176,26 +180,31 @@ public record LuState(String luId, long version, long prGeneration, boolean aptp
 
     public LuState withPortGroupStatus(Map<Integer, Integer> status) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, status, resetEpoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, status, resetEpoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withResetEpoch(long epoch) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, epoch, capacityBlocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, epoch, capacityBlocks, modeParameters, medium, transition);
     }
 
     public LuState withCapacityBlocks(long blocks) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, blocks, modeParameters, transition);
+                portGroupStates, portGroupStatus, resetEpoch, blocks, modeParameters, medium, transition);
     }
 
     public LuState withModeParameters(long encoded) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, encoded, transition);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, encoded, medium, transition);
+    }
+
+    public LuState withMedium(MediumState m) {
+        return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, m, transition);
     }
 
     public LuState withTransition(Transition t) {
         return new LuState(luId, version, prGeneration, aptpl, registrations, reservation, spc2Holder, aluaOwnerGroup,
-                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, t);
+                portGroupStates, portGroupStatus, resetEpoch, capacityBlocks, modeParameters, medium, t);
     }
 }

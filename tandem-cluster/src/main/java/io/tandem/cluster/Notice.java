@@ -31,6 +31,17 @@ public record Notice(Kind kind, List<NexusId> nexuses) {
          */
         MODE_PARAMETERS_CHANGED,
         /**
+         * START STOP UNIT loaded the removable medium: establish unit attention NOT READY TO READY
+         * CHANGE, MEDIUM MAY HAVE CHANGED for every nexus but the issuer's. {@link #nexuses()} is empty.
+         */
+        MEDIUM_LOADED,
+        /**
+         * A sanitize operation (already in the record) is about to write: acknowledge only once every
+         * medium write this node had committed to before the sanitize began has ended, so none lands
+         * after a pass. {@link #nexuses()} is empty.
+         */
+        SANITIZE_DRAIN,
+        /**
          * Abort every task of these nexuses (except the task that made the change), with the task
          * aborted status semantics (TAS) of the node's Control mode page, before acknowledging.
          */
@@ -55,8 +66,11 @@ public record Notice(Kind kind, List<NexusId> nexuses) {
 
     /** Whether this notice concerns every nexus of the LU rather than the ones it lists. */
     public boolean concernsEveryNexus() {
-        return kind == Kind.MODE_PARAMETERS_CHANGED || kind == Kind.CLEAR_TASK_SET || kind == Kind.LOGICAL_UNIT_RESET || kind == Kind.TARGET_WARM_RESET
-                || kind == Kind.TARGET_COLD_RESET;
+        return switch (kind) {
+            case MODE_PARAMETERS_CHANGED, MEDIUM_LOADED, SANITIZE_DRAIN, CLEAR_TASK_SET, LOGICAL_UNIT_RESET,
+                 TARGET_WARM_RESET, TARGET_COLD_RESET -> true;
+            default -> false;
+        };
     }
 
     public Notice {

@@ -114,7 +114,7 @@ final class StateFile {
             throw corrupt(luId, "missing or mismatched header fields");
         }
         return new LuState(luId, version, generation, aptpl, registrations, reservation, null, 0, Map.of(), Map.of(), 0, 0,
-                0, Transition.NONE);
+                0, MediumState.INITIAL, Transition.NONE);
     }
 
     /** Reads the LU's file, or null when there is none. A leftover temporary file is discarded. */

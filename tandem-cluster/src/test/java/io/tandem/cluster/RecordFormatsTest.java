@@ -22,10 +22,13 @@ class RecordFormatsTest {
                 .withSpc2Holder(A).withAluaOwnerGroup(3).withPortGroupState(2, AccessState.STANDBY)
                 .withPortGroupState(3, AccessState.TRANSITIONING).withPortGroupStatus(java.util.Map.of(2, 1, 3, 2)).withResetEpoch(5).withCapacityBlocks(1L << 40)
                 .withModeParameters(0xC5)
+                .withMedium(new MediumState(true, List.of(B, A), new SanitizeStatus(SanitizeStatus.Phase.IN_PROGRESS, 2, 0xFFFF, true)))
                 .withTransition(Transition.by(A, 0xFFFF_FFFFL, List.of(
                         Notice.of(Notice.Kind.ABORT_TASKS, List.of(B, A)),
                         Notice.of(Notice.Kind.CAPACITY_DATA_CHANGED, List.of()),
-                        Notice.of(Notice.Kind.MODE_PARAMETERS_CHANGED, List.of()))));
+                        Notice.of(Notice.Kind.MODE_PARAMETERS_CHANGED, List.of()),
+                        Notice.of(Notice.Kind.MEDIUM_LOADED, List.of()),
+                        Notice.of(Notice.Kind.SANITIZE_DRAIN, List.of()))));
         LuRecordCodec.Stored back = LuRecordCodec.parse(LU, LuRecordCodec.render(full, "n1/42"));
         assertThat(back.state()).isEqualTo(full);
         assertThat(back.changeId()).isEqualTo("n1/42");
@@ -36,6 +39,21 @@ class RecordFormatsTest {
         LuState changed = LuState.initial(LU).withVersion(3).withModeParameters(0x4);
         assertThat(new String(LuRecordCodec.render(changed, ""), StandardCharsets.UTF_8)).contains("\nmode-parameters 4\n");
         assertThat(changed.durable().modeParameters()).as("none are saveable: a power loss returns the defaults").isZero();
+    }
+
+    @Test
+    void theMediumIsStoredInOptionalLinesButNotDurable() {
+        LuState changed = LuState.initial(LU).withVersion(4).withMedium(MediumState.INITIAL.withEjected(true)
+                .withPrevention(A, true).withSanitize(SanitizeStatus.running(3, false).failed()));
+        assertThat(new String(LuRecordCodec.render(changed, ""), StandardCharsets.UTF_8)).endsWith("aptpl false\n"
+                + "medium-ejected true\nremoval-prevented 1 iqn.2026-01.test%3Aa%2Ci%2C0x000000000001\nsanitize FAILED 0 0 false\n");
+        assertThat(LuRecordCodec.parse(LU, LuRecordCodec.render(changed, "")).state()).isEqualTo(changed);
+        assertThat(changed.durable().medium()).as("a power loss loads the medium and ends holds and the sanitize state")
+                .isEqualTo(MediumState.INITIAL);
+        assertThat(MediumState.INITIAL.withPrevention(A, true).withPrevention(B, true).withPrevention(A, true).preventions())
+                .as("a repeated PREVENT keeps the hold where it was").containsExactly(A, B);
+        assertThat(MediumState.INITIAL.withPrevention(A, true).withPrevention(B, true).withPrevention(A, false).preventions())
+                .containsExactly(B);
     }
 
     @Test

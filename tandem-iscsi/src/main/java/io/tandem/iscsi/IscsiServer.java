@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -40,6 +43,10 @@ public final class IscsiServer implements AutoCloseable {
     /** What SendTargets lists; by default this server's own bound portals. */
     private volatile Supplier<List<AdvertisedPortal>> advertised = this::ownPortals;
     private volatile boolean closing;
+    private final Runnable coldResetListener = this::coldReset;
+    /** Releases of ended sessions' nexuses still in progress, by initiator port (each session's {@code releaseDone}). */
+    private final Map<IscsiSession.SessionKey, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
+    private static final long RELEASE_WAIT_SECONDS = 10;
 
     /** @param events receives one line per login/logout, for the operator's log */
     public IscsiServer(IscsiTargetConfig config, ScsiTarget scsiTarget, Consumer<String> events) {
@@ -52,6 +59,8 @@ public final class IscsiServer implements AutoCloseable {
 
     /** Binds every portal and starts accepting. */
     public void start() throws IOException {
+        // A cold reset through another node of the cluster ends this node's sessions too.
+        scsiTarget.addColdResetListener(coldResetListener);
         for (InetSocketAddress portal : config.portals()) {
             ServerSocketChannel listener = ServerSocketChannel.open();
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -147,6 +156,14 @@ public final class IscsiServer implements AutoCloseable {
      */
     IscsiSession register(IscsiSession.SessionKey key, boolean discovery, io.tandem.scsi.Nexus nexus, int firstCmdSn) {
         IscsiSession old = discovery ? null : sessions.remove(key);
+        List<CompletableFuture<Void>> previous = new ArrayList<>();
+        if (!discovery) {
+            releasing.forEach((k, f) -> {
+                if (k.initiatorName().equals(key.initiatorName()) && k.targetName().equals(key.targetName())) {
+                    previous.add(f);
+                }
+            });
+        }
         if (old != null) {
             event("session reinstated: " + key.initiatorName() + " isid 0x" + Long.toHexString(key.isid()));
             IscsiConnection oldConnection = old.connection;
@@ -154,7 +171,10 @@ public final class IscsiServer implements AutoCloseable {
                 oldConnection.terminate("session reinstated by a new login");
             }
             // Synchronously, so the old nexus' tasks are gone before the new nexus starts.
-            release(old);
+            previous.add(release(old));
+        }
+        if (!previous.isEmpty()) {
+            awaitRelease(key, CompletableFuture.allOf(previous.toArray(CompletableFuture[]::new)));
         }
         int tsih = nextTsih.getAndUpdate(v -> v >= 0xffff ? 1 : v + 1);
         IscsiSession session = new IscsiSession(key, tsih, discovery, nexus, firstCmdSn, config.commandWindow());
@@ -169,15 +189,48 @@ public final class IscsiServer implements AutoCloseable {
         if (session.discovery) {
             return CompletableFuture.completedFuture(null);
         }
+        // Listed as releasing before it leaves the table, so a login of the same port finds either
+        // the session (and reinstates it) or its release (and waits for it).
+        releasing.put(session.key, session.releaseDone);
+        CompletableFuture<Void> released = release(session);
         sessions.remove(session.key, session);
-        return release(session);
+        released.whenComplete((v, e) -> releasing.remove(session.key, session.releaseDone));
+        return released;
     }
 
+    /** Tells the SCSI core the nexus ended, once, whichever thread gets here first; all get its completion. */
     private CompletableFuture<Void> release(IscsiSession session) {
-        if (!session.discovery && session.released.compareAndSet(false, true)) {
-            return scsiTarget.nexusRemoved(session.nexus);
+        if (session.discovery) {
+            return CompletableFuture.completedFuture(null);
         }
-        return CompletableFuture.completedFuture(null);
+        if (session.released.compareAndSet(false, true)) {
+            scsiTarget.nexusRemoved(session.nexus).whenComplete((v, e) -> {
+                if (e != null) {
+                    session.releaseDone.completeExceptionally(e);
+                } else {
+                    session.releaseDone.complete(null);
+                }
+            });
+        }
+        return session.releaseDone;
+    }
+
+    /**
+     * An initiator logging in again waits until what its ended nexuses held (a medium removal
+     * prevention, an SPC-2 reservation) is released: in a cluster that is a record change every node
+     * applies, which a quick reconnect would otherwise overtake (libiscsi's PreventAllow.ITNexusLoss
+     * drops its connection, logs in again, with a new ISID, and ejects at once). Any of the
+     * initiator's ports counts, since a reconnecting initiator may pick a new ISID. Bounded: a
+     * release that cannot finish does not keep the initiator out.
+     */
+    private void awaitRelease(IscsiSession.SessionKey key, CompletableFuture<Void> pending) {
+        try {
+            pending.get(RELEASE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.log(Level.WARNING, "releasing the previous nexus of " + key.initiatorName() + " did not finish: " + e);
+        }
     }
 
     public int sessionCount() {
@@ -191,6 +244,7 @@ public final class IscsiServer implements AutoCloseable {
      */
     public void shutdown(Duration grace) {
         closing = true;
+        scsiTarget.removeColdResetListener(coldResetListener);
         for (ServerSocketChannel listener : listeners) {
             try {
                 listener.close();
@@ -218,7 +272,8 @@ public final class IscsiServer implements AutoCloseable {
     /**
      * TARGET COLD RESET (RFC 7143 11.5.1): after the response to the function went out, every
      * connection of every session is closed; initiators log in again and find the power-on unit
-     * attention. Discovery sessions are left alone.
+     * attention. Discovery sessions are left alone. In a cluster the target is every node's: the
+     * other nodes close theirs when they apply the reset (see {@link ScsiTarget#addColdResetListener}).
      */
     void coldReset() {
         for (IscsiConnection connection : connections) {

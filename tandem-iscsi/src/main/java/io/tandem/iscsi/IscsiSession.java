@@ -16,6 +16,8 @@ final class IscsiSession {
     volatile IscsiConnection connection;
     /** Set once the SCSI core has been told the nexus ended, so reinstatement and cleanup don't both tell it. */
     final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Completes once the SCSI core has released what the nexus held, whichever thread told it. */
+    final java.util.concurrent.CompletableFuture<Void> releaseDone = new java.util.concurrent.CompletableFuture<>();
 
     IscsiSession(SessionKey key, int tsih, boolean discovery, Nexus nexus, int firstCmdSn, int window) {
         this.key = key;

@@ -7,6 +7,7 @@ import io.tandem.cluster.Notice;
 import io.tandem.cluster.Transition;
 import io.tandem.scsi.alua.AccessStateChanges;
 import io.tandem.scsi.core.Command;
+import io.tandem.scsi.core.CommandFlag;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ModeParameters;
 import io.tandem.scsi.core.SenseReason;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -46,11 +48,18 @@ final class LuStateApplier implements LuStateWatcher {
     private final LogicalUnit lu;
     private final Supplier<Set<Nexus>> nexuses;
     private final Aborter aborter;
+    private final Consumer<Transition> coldResetElsewhere;
 
-    LuStateApplier(LogicalUnit lu, Supplier<Set<Nexus>> nexuses, Aborter aborter) {
+    /**
+     * @param coldResetElsewhere told of a TARGET COLD RESET issued through another node (its
+     *                           transition names the issuer and the reset), once this node's share
+     *                           of it is done: this node's sessions are the target's too
+     */
+    LuStateApplier(LogicalUnit lu, Supplier<Set<Nexus>> nexuses, Aborter aborter, Consumer<Transition> coldResetElsewhere) {
         this.lu = lu;
         this.nexuses = nexuses;
         this.aborter = aborter;
+        this.coldResetElsewhere = coldResetElsewhere;
     }
 
     @Override
@@ -108,8 +117,9 @@ final class LuStateApplier implements LuStateWatcher {
      * COMMANDS CLEARED BY DEVICE SERVER; then the unit attentions the difference between the two
      * records implies are established for this node's nexuses: a reset if the reset epoch moved,
      * REGISTRATIONS PREEMPTED for a nexus no longer registered, RESERVATIONS RELEASED or PREEMPTED
-     * for a registrant whose reservation changed, MODE PARAMETERS CHANGED if they did. (ALUA and
-     * capacity changes are always derived from the two records.)
+     * for a registrant whose reservation changed, MODE PARAMETERS CHANGED if they did, NOT READY TO
+     * READY CHANGE if the medium was loaded. (ALUA and capacity changes are always derived from the
+     * two records.) A missed sanitize drain needs nothing more: every task here was aborted.
      */
     private CompletableFuture<Void> catchUp(LuState previous, LuState next) {
         return aborter.abort(lu, lu.taskSet().select(c -> true), null, SenseReason.UA_COMMANDS_CLEARED_BY_DEVICE_SERVER)
@@ -119,12 +129,16 @@ final class LuStateApplier implements LuStateWatcher {
                     }
                     boolean reservationChanged = !java.util.Objects.equals(previous.reservation(), next.reservation());
                     boolean modeParametersChanged = previous.modeParameters() != next.modeParameters();
+                    boolean mediumLoaded = previous.medium().ejected() && !next.medium().ejected();
                     for (Nexus nexus : nexuses.get()) {
                         if (!lu.visibleTo(nexus)) {
                             continue;
                         }
                         if (modeParametersChanged) {
                             lu.unitAttentions(nexus).establish(SenseReason.UA_MODE_PARAMETERS_CHANGED);
+                        }
+                        if (mediumLoaded) {
+                            lu.unitAttentions(nexus).establish(SenseReason.UA_NOT_READY_TO_READY_CHANGE_MEDIUM_MAY_HAVE_CHANGED);
                         }
                         boolean registered = NexusIds.registrationOf(next, nexus) != null;
                         if (NexusIds.registrationOf(previous, nexus) != null && !registered) {
@@ -153,13 +167,16 @@ final class LuStateApplier implements LuStateWatcher {
                         t.issuer(), SenseReason.UA_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
                 case LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> aborts.add(
                         aborter.abort(lu, lu.taskSet().select(c -> !isIssuingTask(t, c)), t.issuer(), null));
+                case SANITIZE_DRAIN -> aborts.add(committedWritesEnded());
                 default -> { }
             }
         }
         return CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            boolean coldReset = false;
             for (Notice n : t.notices()) {
                 if (resetReason(n.kind()) != null) {
                     reset(resetReason(n.kind()));
+                    coldReset |= n.kind() == Notice.Kind.TARGET_COLD_RESET;
                     continue;
                 }
                 SenseReason ua = unitAttention(n.kind());
@@ -173,20 +190,34 @@ final class LuStateApplier implements LuStateWatcher {
                     }
                 }
             }
+            // The issuing node closes its sessions once its response went out (the fabric does it);
+            // every other node closes its own now: a cold reset is a hard reset of the whole target.
+            if (coldReset && nexuses.get().stream().noneMatch(nexus -> isIssuer(t, nexus))) {
+                coldResetElsewhere.accept(t);
+            }
         });
     }
 
     /**
-     * This node's share of a reset (SAM-5 6.3.3), after its tasks are gone: the per-LU settings
-     * this node keeps (a removable LU's medium removal preventions) return to their defaults, and
-     * every nexus that sees the LU here, the issuer's included, gets the reset's unit attention.
-     * The SPC-2 reservation and the mode parameters (none saved) returned to their defaults in the
-     * same record change.
+     * A sanitize's drain: completes once every medium write this node had committed to has ended.
+     * Uncommitted ones start nothing any more (the record says the LU is sanitizing, which
+     * {@link Command#io} checks under the task's lock, the lock {@code isCommitted} takes).
+     */
+    private CompletableFuture<Void> committedWritesEnded() {
+        List<CompletableFuture<Void>> writes = lu.taskSet()
+                .select(c -> c.descriptor().has(CommandFlag.WRITES_MEDIUM) && !c.descriptor().has(CommandFlag.SANITIZE)
+                        && c.isCommitted())
+                .stream().map(Command::whenEnded).toList();
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * This node's share of a reset (SAM-5 6.3.3), after its tasks are gone: every nexus that sees
+     * the LU here, the issuer's included, gets the reset's unit attention. The SPC-2 reservation, the
+     * mode parameters (none saved) and the medium removal preventions returned to their defaults in
+     * the same record change.
      */
     private void reset(SenseReason ua) {
-        if (lu.medium() != null) {
-            lu.medium().reset(); // SBC-4: a reset ends every medium removal prevention
-        }
         for (Nexus n : nexuses.get()) {
             if (lu.visibleTo(n)) {
                 lu.unitAttentions(n).establish(ua);
@@ -211,7 +242,8 @@ final class LuStateApplier implements LuStateWatcher {
             case ASYMMETRIC_ACCESS_STATE_CHANGED -> SenseReason.UA_ASYMMETRIC_ACCESS_STATE_CHANGED;
             case CAPACITY_DATA_CHANGED -> SenseReason.UA_CAPACITY_DATA_CHANGED;
             case MODE_PARAMETERS_CHANGED -> SenseReason.UA_MODE_PARAMETERS_CHANGED;
-            case ABORT_TASKS, CLEAR_TASK_SET, LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> null;
+            case MEDIUM_LOADED -> SenseReason.UA_NOT_READY_TO_READY_CHANGE_MEDIUM_MAY_HAVE_CHANGED;
+            case SANITIZE_DRAIN, ABORT_TASKS, CLEAR_TASK_SET, LOGICAL_UNIT_RESET, TARGET_WARM_RESET, TARGET_COLD_RESET -> null;
         };
     }
 

@@ -5,6 +5,8 @@ import io.tandem.cluster.CoordinatorException;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
 import io.tandem.cluster.NexusId;
+import io.tandem.cluster.SanitizeStatus;
+import io.tandem.cluster.Transition;
 import io.tandem.scsi.alua.AccessStateChanges;
 import io.tandem.scsi.alua.AluaMode;
 import io.tandem.scsi.core.AluaState;
@@ -96,6 +98,10 @@ public final class ScsiTarget implements AutoCloseable {
     private int liveTasks;          // guarded by liveLock
     private volatile boolean closed;
     private final TaskManager taskManager = new TaskManager(this::logicalUnits, this::lookup, this::leave);
+    /** Told when a TARGET COLD RESET issued through another node reached this one (the fabric closes its sessions). */
+    private final List<Runnable> coldResetListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The cold resets of other nodes already passed on (issuer and reset tag), newest last; guarded by itself. */
+    private final java.util.ArrayDeque<Transition> coldResetsSeen = new java.util.ArrayDeque<>();
 
     public ScsiTarget(String targetName, List<LunSpec> luns) {
         this(targetName, luns, LuIdentity.DEFAULT_COMPANY_ID);
@@ -163,7 +169,8 @@ public final class ScsiTarget implements AutoCloseable {
     private void attachState(LogicalUnit lu) {
         LuState initial = coordinator.join(lu.stateId(), new LuStateApplier(lu, () -> nexuses,
                 (unit, victims, issuer, othersUnitAttention) -> taskManager.abort(unit, victims,
-                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), othersUnitAttention)));
+                        n -> issuer != null && issuer.equals(NexusIds.exact(n)), othersUnitAttention),
+                this::coldResetElsewhere));
         lu.bindState(coordinator, initial);
         if (initial.capacityBlocks() > lu.blockCount()) {
             // The cluster grew the LU while this node was away: catch up before serving it.
@@ -524,7 +531,11 @@ public final class ScsiTarget implements AutoCloseable {
         }
     }
 
-    /** The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped. */
+    /**
+     * The nexus ended (logout, session closed): its tasks are aborted, its per-nexus state dropped,
+     * and its SPC-2 reservation and medium removal preventions (the LU's, in the record) end. The
+     * future completes once those record changes are applied everywhere.
+     */
     public CompletableFuture<Void> nexusRemoved(Nexus nexus) {
         List<LogicalUnit> units;
         synchronized (inventoryLock) {
@@ -538,8 +549,39 @@ public final class ScsiTarget implements AutoCloseable {
         List<CompletableFuture<?>> released = new ArrayList<>(units.size());
         for (LogicalUnit lu : units) {
             released.add(Spc2Reservations.releaseHeldBy(lu, nexus));
+            if (lu.medium() != null) {
+                released.add(lu.medium().nexusLost(NexusIds.exact(nexus))); // SBC-4: a prevention ends with its nexus
+            }
         }
         return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Registers what closes this node's sessions when a TARGET COLD RESET issued through another
+     * node of the cluster reaches it (RFC 7143: a cold reset terminates every session of the target,
+     * which spans every node). The issuing node's own fabric closes its sessions after its response.
+     */
+    public void addColdResetListener(Runnable closeSessions) {
+        coldResetListeners.add(closeSessions);
+    }
+
+    public void removeColdResetListener(Runnable closeSessions) {
+        coldResetListeners.remove(closeSessions);
+    }
+
+    /** One LU's share of another node's cold reset is done here; the first LU's tells the fabric. */
+    private void coldResetElsewhere(Transition reset) {
+        synchronized (coldResetsSeen) {
+            if (coldResetsSeen.contains(reset)) {
+                return; // an earlier LU's change of the same reset
+            }
+            coldResetsSeen.addLast(reset);
+            if (coldResetsSeen.size() > 16) {
+                coldResetsSeen.removeFirst();
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "TARGET COLD RESET through another node (" + reset.issuer() + "): closing this node's sessions");
+        coldResetListeners.forEach(Runnable::run);
     }
 
     // ------------------------------------------------------------------ ALUA
@@ -649,6 +691,51 @@ public final class ScsiTarget implements AutoCloseable {
                 });
     }
 
+    /**
+     * What the LU's medium state owes to nexuses and nodes that are gone, by the same judgement as
+     * {@link #releaseLostSpc2Holder}: a medium removal prevention ends with its I_T nexus (SBC-4),
+     * and a sanitize operation whose node left the cluster (or this node, restarted, no longer runs
+     * it) will never end, so it has failed: SBC-4 4.11 leaves the medium refusing every command but
+     * SANITIZE (and INQUIRY, REPORT LUNS, REQUEST SENSE) with SANITIZE COMMAND FAILED until a sanitize
+     * succeeds (or, if the lost one was requested with AUSE=1, EXIT FAILURE MODE). One record change.
+     */
+    private CompletableFuture<Void> releaseLostMediumState(LogicalUnit lu, Set<Integer> live) {
+        var medium = lu.state().medium();
+        boolean preventionLost = medium.preventions().stream().anyMatch(id -> lostNexus(id, live));
+        if (!preventionLost && !lostSanitize(lu, medium.sanitize(), live)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return lu.changeState(s -> {
+                    var m = s.medium();
+                    for (NexusId id : m.preventions()) {
+                        if (lostNexus(id, live)) {
+                            m = m.withPrevention(id, false);
+                        }
+                    }
+                    if (lostSanitize(lu, m.sanitize(), live)) {
+                        m = m.withSanitize(m.sanitize().failed());
+                    }
+                    return s.withMedium(m);
+                })
+                .handle((applied, error) -> {
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, lu + ": medium state of lost nexuses or nodes not released: " + error);
+                    } else if (!applied.medium().equals(medium)) {
+                        LOG.log(System.Logger.Level.INFO, lu + ": medium state of lost nexuses or nodes released: " + medium
+                                + " -> " + applied.medium());
+                    }
+                    return null;
+                });
+    }
+
+    private boolean lostSanitize(LogicalUnit lu, SanitizeStatus s, Set<Integer> live) {
+        if (!s.inProgress()) {
+            return false;
+        }
+        int group = s.targetPortGroup();
+        return !live.contains(group) || (group == localGroup && !lu.sanitize().runningHere());
+    }
+
     private boolean lostNexus(NexusId id, Set<Integer> live) {
         for (TargetPortGroup g : portGroups) {
             if (g.relativeTargetPortIds().contains(id.relativeTargetPortId())) {
@@ -667,6 +754,7 @@ public final class ScsiTarget implements AutoCloseable {
             return CompletableFuture.completedFuture(null); // no membership known yet
         }
         CompletableFuture<Void> released = releaseLostSpc2Holder(lu, live);
+        CompletableFuture<Void> mediumReleased = releaseLostMediumState(lu, live);
         List<Integer> known = portGroups.stream().map(TargetPortGroup::id).toList();
         var before = lu.state().sortedPortGroupStates();
         CompletableFuture<Void> reconciled = AccessStateChanges.reconcile(lu, known, live).handle((applied, error) -> {
@@ -679,7 +767,7 @@ public final class ScsiTarget implements AutoCloseable {
             }
             return null;
         });
-        return CompletableFuture.allOf(released, reconciled);
+        return CompletableFuture.allOf(released, mediumReleased, reconciled);
     }
 
     /** The implicit transition time REPORT TARGET PORT GROUPS reports in its extended header (0..255 s). */
@@ -747,6 +835,9 @@ public final class ScsiTarget implements AutoCloseable {
             for (Nexus n : nexuses) {
                 if (!lu.visibleTo(n)) {
                     lu.forgetNexus(n); // a later grant starts from a clean queue
+                    if (lu.medium() != null) {
+                        lu.medium().nexusLost(NexusIds.exact(n)); // nor does it hold the medium in any more
+                    }
                 }
             }
             announceInventoryChange(before);
@@ -888,6 +979,7 @@ public final class ScsiTarget implements AutoCloseable {
             }
         }
         for (LogicalUnit lu : inventory.units()) {
+            lu.retire(); // nothing new starts on it, nor goes on in the background (a sanitize stops)
             try {
                 lu.device().flush().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -85,8 +86,8 @@ final class TaskManager {
             // record whose notice every node carries out (abort, then unit attentions) before the
             // function completes. TST=000b: the task set is everybody's; with TAS=0 the others
             // learn of CLEAR TASK SET by unit attention.
-            case CLEAR_TASK_SET -> withLu(nexus, lun, lu -> clusterWide(lu, nexus, Notice.Kind.CLEAR_TASK_SET));
-            case LOGICAL_UNIT_RESET -> withLu(nexus, lun, lu -> clusterWide(lu, nexus, Notice.Kind.LOGICAL_UNIT_RESET));
+            case CLEAR_TASK_SET -> withLu(nexus, lun, lu -> clusterWide(lu, nexus, NO_TASK, Notice.Kind.CLEAR_TASK_SET));
+            case LOGICAL_UNIT_RESET -> withLu(nexus, lun, lu -> clusterWide(lu, nexus, NO_TASK, Notice.Kind.LOGICAL_UNIT_RESET));
             case TARGET_WARM_RESET -> resetTarget(nexus, Notice.Kind.TARGET_WARM_RESET);
             case TARGET_COLD_RESET -> resetTarget(nexus, Notice.Kind.TARGET_COLD_RESET);
             // No ACA is ever established (NACA is outside every CDB usage mask); iSCSI's fabric
@@ -105,16 +106,19 @@ final class TaskManager {
      * Runs a function that concerns every nexus of the LU, on every node: one change of the LU's
      * record carrying the function as a notice, applied by each node's {@link LuStateApplier}
      * (abort its share of the task set, then establish the unit attentions). Resets (SAM-5 6.3.3)
-     * also start a new reset epoch, release the SPC-2 reservation and return the mode parameters
-     * to their defaults in the same change; persistent
+     * also start a new reset epoch, release the SPC-2 reservation, end every medium removal
+     * prevention (SBC-4) and return the mode parameters to their defaults in the same change; a
+     * running sanitize is not affected (SBC-4 4.11); persistent
      * reservations are not affected (SPC-4). The function completes once every live node applied
      * it; if the coordinator cannot take the change (this node is fenced from the cluster, say),
      * it is rejected and nothing was aborted anywhere.
      */
-    private static CompletableFuture<TaskManagementResult> clusterWide(LogicalUnit lu, Nexus issuer, Notice.Kind kind) {
-        Transition how = Transition.by(NexusIds.exact(issuer), NO_TASK, List.of(Notice.of(kind, List.of())));
+    private static CompletableFuture<TaskManagementResult> clusterWide(LogicalUnit lu, Nexus issuer, long issuerTag,
+                                                                       Notice.Kind kind) {
+        Transition how = Transition.by(NexusIds.exact(issuer), issuerTag, List.of(Notice.of(kind, List.of())));
         boolean reset = kind != Notice.Kind.CLEAR_TASK_SET;
-        return lu.changeState(s -> (reset ? s.withResetEpoch(s.resetEpoch() + 1).withSpc2Holder(null).withModeParameters(0) : s)
+        return lu.changeState(s -> (reset ? s.withResetEpoch(s.resetEpoch() + 1).withSpc2Holder(null).withModeParameters(0)
+                        .withMedium(s.medium().withoutPreventions()) : s)
                 .withTransition(how))
                 .handle((applied, error) -> {
                     if (error != null) {
@@ -125,9 +129,15 @@ final class TaskManager {
                 });
     }
 
+    /**
+     * A target reset: one change per LU. They share one issuer tag, unique to this reset and never a
+     * task's (tags are unsigned 32-bit), so a node applying them can tell the changes of one reset
+     * from those of another (a cold reset closes its sessions once, not once per LU).
+     */
     private CompletableFuture<TaskManagementResult> resetTarget(Nexus issuer, Notice.Kind kind) {
+        long resetTag = -2 - (ThreadLocalRandom.current().nextLong() & 0x3FFF_FFFF_FFFF_FFFFL);
         List<CompletableFuture<TaskManagementResult>> resets = units.get().stream()
-                .map(lu -> clusterWide(lu, issuer, kind)).toList();
+                .map(lu -> clusterWide(lu, issuer, resetTag, kind)).toList();
         return CompletableFuture.allOf(resets.toArray(CompletableFuture[]::new)).thenApply(v -> resets.stream()
                 .map(CompletableFuture::join)
                 .filter(r -> r != TaskManagementResult.FUNCTION_COMPLETE)

@@ -110,7 +110,8 @@ public final class Command {
      * committed, in which case the operation is not started and the returned future fails with
      * {@link TaskAbortedException}. The first operation of a medium-writing command commits it.
      * On a fenced node ({@link TargetContext#fenced()}) an uncommitted task starts nothing either:
-     * the future fails with ASYMMETRIC ACCESS STATE TRANSITION.
+     * the future fails with ASYMMETRIC ACCESS STATE TRANSITION; nor does an uncommitted medium write
+     * once the LU is sanitizing (SANITIZE IN PROGRESS).
      */
     public <T> CompletableFuture<T> io(Supplier<CompletableFuture<T>> operation) {
         CompletableFuture<T> f;
@@ -124,6 +125,13 @@ public final class Command {
                 return CompletableFuture.failedFuture(ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION));
             }
             if (descriptor.has(CommandFlag.WRITES_MEDIUM)) {
+                // A sanitize began (on any node) after this write was admitted: it does not start.
+                // Checked under this task's lock, the lock isCommitted() takes, so a sanitize's drain
+                // either sees this write committed (and waits for it) or this write sees the sanitize.
+                ScsiException sanitizing = lu == null || descriptor.has(CommandFlag.SANITIZE) ? null : lu.sanitize().refusal(false);
+                if (!committed && sanitizing != null) {
+                    return CompletableFuture.failedFuture(sanitizing);
+                }
                 committed = true;
             }
             f = operation.get();
@@ -186,6 +194,11 @@ public final class Command {
         }
         return CompletableFuture.allOf(wait.stream().map(f -> f.handle((r, e) -> null))
                 .toArray(CompletableFuture[]::new));
+    }
+
+    /** Completes once the execution pipeline is done with this task, completed or aborted. */
+    public CompletableFuture<Void> whenEnded() {
+        return pipelineEnded.copy();
     }
 
     /** The execution pipeline is done with this task (called once, completed or aborted). */

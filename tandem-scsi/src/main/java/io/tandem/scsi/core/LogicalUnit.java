@@ -42,14 +42,14 @@ public final class LogicalUnit {
     /** This node's applied copy of the LU's cluster record: what the I/O path reads. */
     private volatile LuState state;
     private volatile Coordinator coordinator;
-    private final SanitizeState sanitize = new SanitizeState();
+    private final SanitizeState sanitize = new SanitizeState(this);
     private final CopyOperations copies = new CopyOperations();
 
     public LogicalUnit(String targetName, LunSpec spec, int companyId) {
         this.spec = spec;
         this.device = spec.device();
         this.identity = LuIdentity.derive(targetName, spec.name(), companyId);
-        this.medium = spec.removable() ? new RemovableMedium() : null;
+        this.medium = spec.removable() ? new RemovableMedium(this) : null;
         this.state = LuState.initial(stateId());
     }
 
@@ -218,13 +218,13 @@ public final class LogicalUnit {
         });
     }
 
-    /** The nexus is gone (or no longer sees this LU): its unit attentions and medium removal prevention end. */
+    /**
+     * The nexus is gone (or no longer sees this LU): its unit attentions and copy results end here.
+     * (Its medium removal prevention is the LU's, in the record: see {@link RemovableMedium#nexusLost}.)
+     */
     public void forgetNexus(Nexus nexus) {
         unitAttentions.remove(nexus);
         copies.forget(nexus);
-        if (medium != null) {
-            medium.nexusLost(nexus);
-        }
     }
 
     @Override

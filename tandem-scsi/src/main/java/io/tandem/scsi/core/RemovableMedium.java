@@ -1,71 +1,88 @@
 package io.tandem.scsi.core;
 
-import io.tandem.scsi.Nexus;
-import java.util.HashSet;
-import java.util.Set;
+import io.tandem.cluster.LuState;
+import io.tandem.cluster.MediumState;
+import io.tandem.cluster.NexusId;
+import io.tandem.cluster.Notice;
+import io.tandem.cluster.Transition;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The medium of a removable logical unit (INQUIRY RMB=1), like a cartridge in a drive: loaded or
  * ejected (START STOP UNIT with LOEJ), and held in while any I_T nexus prevents its removal
  * (PREVENT ALLOW MEDIUM REMOVAL, SBC-4). Prevention belongs to the nexus that set it and ends with
- * that nexus' ALLOW, its loss (logout, dropped connection), a logical unit reset or a target reset.
+ * that nexus' ALLOW, its loss (logout, dropped connection, its node leaving the cluster), a logical
+ * unit reset or a target reset.
  *
- * <p>The state lives on this node only: in a cluster each node has its own medium state.
+ * <p>The state is the LU's, on every node of a cluster: it lives in the LU's record
+ * ({@link MediumState}), so reads come from the applied record and every change is one change of
+ * it, complete once every node applied it. A medium ejected through one node is out for the
+ * initiators of every node, and a hold set through one node refuses an eject through any other.
  */
 public final class RemovableMedium {
 
-    /** Read without locking by the precheck of every command. */
-    private volatile boolean loaded = true;
-    private final Set<Nexus> preventing = new HashSet<>(); // guarded by this
+    private final LogicalUnit lu;
+
+    RemovableMedium(LogicalUnit lu) {
+        this.lu = lu;
+    }
 
     /** Whether the medium is in: commands flagged {@link CommandFlag#MEDIUM_ACCESS} need it. */
     public boolean loaded() {
-        return loaded;
+        return !lu.state().medium().ejected();
     }
 
-    /** PREVENT=1 from {@code nexus} holds the medium in; PREVENT=0 withdraws that nexus' hold only. */
-    public synchronized void prevent(Nexus nexus, boolean prevent) {
-        if (prevent) {
-            preventing.add(nexus);
-        } else {
-            preventing.remove(nexus);
-        }
-    }
-
-    /** Whether any nexus currently prevents removal. */
-    public synchronized boolean removalPrevented() {
-        return !preventing.isEmpty();
+    /** Whether any nexus, on any node, currently prevents removal. */
+    public boolean removalPrevented() {
+        return lu.state().medium().removalPrevented();
     }
 
     /**
      * Refuses with MEDIUM REMOVAL PREVENTED while any nexus prevents removal (loading too: the tray
      * stays as it is until every hold is withdrawn).
      */
-    public synchronized void checkChangeAllowed() {
-        if (!preventing.isEmpty()) {
+    public void checkChangeAllowed() {
+        checkChangeAllowed(lu.state().medium());
+    }
+
+    private static void checkChangeAllowed(MediumState m) {
+        if (m.removalPrevented()) {
             throw ScsiException.of(SenseReason.MEDIUM_REMOVAL_PREVENTED);
         }
     }
 
+    /** PREVENT=1 from {@code nexus} holds the medium in; PREVENT=0 withdraws that nexus' hold only. */
+    public CompletableFuture<LuState> prevent(NexusId nexus, boolean prevent) {
+        return lu.changeState(s -> s.withMedium(s.medium().withPrevention(nexus, prevent)));
+    }
+
     /**
-     * Loads ({@code true}) or ejects the medium unless removal is prevented.
-     *
-     * @return whether the medium's state changed
+     * Loads ({@code true}) or ejects the medium unless removal is prevented (then the future fails
+     * with MEDIUM REMOVAL PREVENTED). A load that changes something tells every other nexus, on every
+     * node, NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED.
      */
-    public synchronized boolean change(boolean load) {
-        checkChangeAllowed();
-        boolean changed = loaded != load;
-        loaded = load;
-        return changed;
+    public CompletableFuture<LuState> change(boolean load, NexusId issuer, long issuerTag) {
+        return lu.changeState(s -> {
+            MediumState m = s.medium();
+            checkChangeAllowed(m);
+            if (m.ejected() != load) {
+                return s; // already where it was asked to be
+            }
+            LuState changed = s.withMedium(m.withEjected(!load));
+            return load ? changed.withTransition(Transition.by(issuer, issuerTag,
+                    List.of(Notice.of(Notice.Kind.MEDIUM_LOADED, List.of())))) : changed;
+        });
     }
 
-    /** The nexus is gone (I_T nexus loss): its prevention ends. */
-    public synchronized void nexusLost(Nexus nexus) {
-        preventing.remove(nexus);
-    }
-
-    /** A logical unit or target reset: every prevention ends; the medium stays where it is. */
-    public synchronized void reset() {
-        preventing.clear();
+    /**
+     * The nexus is gone (I_T nexus loss, or it no longer sees the LU): its prevention ends. No change
+     * is made when it held none.
+     */
+    public CompletableFuture<LuState> nexusLost(NexusId nexus) {
+        if (!lu.state().medium().preventions().contains(nexus)) {
+            return CompletableFuture.completedFuture(lu.state());
+        }
+        return prevent(nexus, false);
     }
 }

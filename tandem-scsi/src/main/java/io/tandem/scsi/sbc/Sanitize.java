@@ -1,16 +1,16 @@
 package io.tandem.scsi.sbc;
 
+import io.tandem.cluster.LuState;
+import io.tandem.cluster.NexusId;
 import io.tandem.scsi.ScsiResponse;
 import io.tandem.scsi.core.Bytes;
 import io.tandem.scsi.core.Command;
-import io.tandem.scsi.core.CommandFlag;
 import io.tandem.scsi.core.LogicalUnit;
 import io.tandem.scsi.core.ScsiException;
 import io.tandem.scsi.core.SenseReason;
-import io.tandem.scsi.core.SanitizeState;
+import io.tandem.scsi.pr.NexusIds;
 import io.tandem.storage.BlockDevice;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -18,12 +18,14 @@ import java.util.concurrent.TimeUnit;
  * SANITIZE (SBC-4 5.30): OVERWRITE, BLOCK ERASE and EXIT FAILURE MODE; CRYPTOGRAPHIC ERASE is not
  * offered (the store keeps no encryption key to destroy), so it is an unknown service action.
  *
- * <p>The sanitize operation runs on its own thread and belongs to the LU ({@link SanitizeState}):
- * from the moment it is accepted the precheck refuses every command but INQUIRY, REPORT LUNS and
- * REQUEST SENSE (which reports the progress); it first lets the commands admitted before it end,
- * so none of their writes can land after a pass, then writes every block. Aborting the SANITIZE
+ * <p>The sanitize operation runs on its own thread and belongs to the LU
+ * ({@link io.tandem.scsi.core.SanitizeState}), on every node of a cluster: once its record change
+ * is applied everywhere, every node's precheck refuses every command but INQUIRY, REPORT LUNS and
+ * REQUEST SENSE (which reports the progress), and commands admitted earlier start no medium write
+ * they had not committed to. A second change waits until the writes every node had committed to
+ * have ended, so none lands after a pass; then every block is written. Aborting the SANITIZE
  * command, resets and nexus loss do not stop it. With IMMED the command ends once the parameters
- * are validated; without, when the operation ends.
+ * are validated and the LU claimed; without, when the operation's end is stored.
  *
  * <p>A pass is a bulk write over the whole LU, on a store other nodes share, so it is paced
  * ({@link #bytesPerSecond()}, default 128 MiB/s, system property {@code tandem.sanitize.rate} in
@@ -41,7 +43,7 @@ public final class Sanitize {
     private static final int HEADER = 4;
     private static final int CHUNK_BYTES = 1 << 20;
     private static final long DEFAULT_RATE = 128L << 20;
-    private static final long DRAIN_POLL_MILLIS = 5;
+    private static final long FENCED_POLL_MILLIS = 50;
     private static final System.Logger LOG = System.getLogger(Sanitize.class.getName());
 
     private Sanitize() {
@@ -113,11 +115,8 @@ public final class Sanitize {
 
     public static CompletableFuture<ScsiResponse> exitFailureMode(Command c) {
         checkNoParameterList(c);
-        if (!c.lu().sanitize().exitFailureMode()) {
-            // The failed operation was requested with AUSE=0: only a successful sanitize ends it.
-            throw ScsiException.invalidCdbField(1, 4);
-        }
-        return Command.good();
+        // A failed operation requested with AUSE=0 refuses it: only a successful sanitize ends that one.
+        return c.lu().sanitize().exitFailureMode().thenApply(applied -> ScsiResponse.good());
     }
 
     /** The overwrite passes of one operation (null: a block erase); the last pass writes the pattern itself. */
@@ -131,54 +130,71 @@ public final class Sanitize {
         LogicalUnit lu = c.lu();
         boolean immediate = (c.cdb()[1] & IMMED) != 0;
         boolean ause = (c.cdb()[1] & AUSE) != 0;
-        if (!lu.sanitize().begin()) {
-            throw ScsiException.withProgress(SenseReason.SANITIZE_IN_PROGRESS, lu.sanitize().progress());
-        }
+        NexusId issuer = NexusIds.exact(c.nexus());
+        long tag = c.task().tag();
+        // One record change claims the LU on every node (or finds a sanitize already running somewhere).
+        CompletableFuture<LuState> begun = lu.sanitize().begin(c.nexus().targetPort().targetPortGroup(), ause);
         CompletableFuture<Void> done = new CompletableFuture<>();
-        Thread.ofVirtual().name("sanitize-" + lu.number()).start(() -> {
-            boolean ok = false;
-            try {
-                drain(lu, c);
-                if (passes == null) {
-                    erase(lu);
-                } else {
-                    overwrite(lu, passes);
-                }
-                ok = true;
-            } catch (Throwable e) {
-                LOG.log(System.Logger.Level.ERROR, "sanitize of " + lu + " failed", e);
-            } finally {
-                lu.sanitize().end(ok, ause);
-                if (ok) {
-                    done.complete(null);
-                } else {
-                    done.completeExceptionally(ScsiException.of(SenseReason.SANITIZE_COMMAND_FAILED));
-                }
+        begun.whenComplete((applied, refused) -> {
+            if (refused != null) {
+                done.completeExceptionally(refused);
+                return;
             }
+            Thread.ofVirtual().name("sanitize-" + lu.number()).start(() -> run(c, lu, passes, issuer, tag, done));
         });
         if (immediate) {
-            return Command.good();
+            return begun.thenApply(applied -> ScsiResponse.good());
         }
         // Deliberately not a c.io(...) operation: aborting the command must not wait for (or stop)
         // the sanitize operation, which outlives it.
         return done.thenApply(v -> ScsiResponse.good());
     }
 
-    /**
-     * Waits until every medium command admitted before the sanitize began has ended. New ones are
-     * refused by the precheck from the moment {@link SanitizeState#begin()} succeeded.
-     */
-    private static void drain(LogicalUnit lu, Command self) throws InterruptedException {
-        while (true) {
-            List<Command> earlier = lu.taskSet().select(x -> x != self && !x.descriptor().has(CommandFlag.RUNS_DURING_SANITIZE));
-            if (earlier.isEmpty()) {
-                return;
+    private static void run(Command c, LogicalUnit lu, Passes passes, NexusId issuer, long tag, CompletableFuture<Void> done) {
+        boolean ok = false;
+        try {
+            // Every node now refuses new commands; this waits until the writes they had committed to end.
+            lu.sanitize().drain(issuer, tag).get();
+            if (passes == null) {
+                erase(c, lu);
+            } else {
+                overwrite(c, lu, passes);
             }
-            Thread.sleep(DRAIN_POLL_MILLIS);
+            ok = true;
+        } catch (Throwable e) {
+            LOG.log(System.Logger.Level.ERROR, "sanitize of " + lu + " failed", e);
+        } finally {
+            try {
+                lu.sanitize().end(ok);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (ok) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(ScsiException.of(SenseReason.SANITIZE_COMMAND_FAILED));
+            }
         }
     }
 
-    private static void erase(LogicalUnit lu) throws Exception {
+    /**
+     * Between two chunks: a fenced node writes nothing (its cluster may be going on without it), and
+     * once back it goes on only if the record still names its operation; if the cluster took the node
+     * for lost meanwhile, the operation was marked failed and must not write any more.
+     */
+    private static void mayWrite(Command c, LogicalUnit lu) throws InterruptedException {
+        while (c.target().fenced() && !lu.retired()) {
+            Thread.sleep(FENCED_POLL_MILLIS);
+        }
+        if (lu.retired()) {
+            throw new IllegalStateException(lu + " is no longer served by this node");
+        }
+        if (!lu.sanitize().stillOurs()) {
+            throw new IllegalStateException("the cluster ended the sanitize of " + lu + " (this node was taken for lost)");
+        }
+    }
+
+    private static void erase(Command c, LogicalUnit lu) throws Exception {
         BlockDevice device = lu.device();
         long blocks = device.blockCount();
         int chunkBlocks = Math.max(1, CHUNK_BYTES / device.blockSize());
@@ -188,6 +204,7 @@ public final class Sanitize {
         long started = System.nanoTime();
         for (long lba = 0; lba < blocks; ) {
             int n = (int) Math.min(chunkBlocks, blocks - lba);
+            mayWrite(c, lu);
             device.writeZeroes(lba, n, true, false).get();
             lba += n;
             lu.sanitize().progress(lba, blocks);
@@ -198,7 +215,7 @@ public final class Sanitize {
         device.flush().get();
     }
 
-    private static void overwrite(LogicalUnit lu, Passes passes) throws Exception {
+    private static void overwrite(Command c, LogicalUnit lu, Passes passes) throws Exception {
         BlockDevice device = lu.device();
         int blockSize = device.blockSize();
         long blocks = device.blockCount();
@@ -213,6 +230,7 @@ public final class Sanitize {
             ByteBuffer source = passes.inverted(pass) ? inverted : plain;
             for (long lba = 0; lba < blocks; ) {
                 int n = (int) Math.min(chunkBlocks, blocks - lba);
+                mayWrite(c, lu);
                 device.write(lba, source.duplicate().limit(n * blockSize), false).get();
                 lba += n;
                 done += n;

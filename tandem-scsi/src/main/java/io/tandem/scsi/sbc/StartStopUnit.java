@@ -1,10 +1,11 @@
 package io.tandem.scsi.sbc;
 
+import io.tandem.cluster.NexusId;
 import io.tandem.scsi.ScsiResponse;
 import io.tandem.scsi.core.Command;
 import io.tandem.scsi.core.RemovableMedium;
 import io.tandem.scsi.core.ScsiException;
-import io.tandem.scsi.core.SenseReason;
+import io.tandem.scsi.pr.NexusIds;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -15,7 +16,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>LOEJ with POWER CONDITION 0h (START_VALID) loads (START=1) or ejects (START=0) the medium of
  * a removable LU, unless a nexus prevents its removal (ILLEGAL REQUEST / MEDIUM REMOVAL
  * PREVENTED). An eject first writes cached data to the backend unless NO_FLUSH is set. Loading
- * tells the other nexuses NOT READY TO READY CHANGE. A fixed LU refuses LOEJ (there is nothing to
+ * tells the other nexuses NOT READY TO READY CHANGE. The medium is the LU's on every node of a
+ * cluster: the change is one change of the LU's record, and GOOD goes out once every node applied
+ * it (an eject through one node is MEDIUM NOT PRESENT through all). A fixed LU refuses LOEJ (there is nothing to
  * eject) and reserved power conditions; a removable one, as libiscsi's StartStopUnit.PwrCnd
  * expects of a virtual removable medium, takes any POWER CONDITION other than 0h as a power
  * request that leaves the medium where it is.
@@ -50,19 +53,15 @@ public final class StartStopUnit {
         if (powerCondition != START_VALID || !loej) {
             return Command.good();
         }
+        NexusId issuer = NexusIds.exact(c.nexus());
         if ((cdb[4] & START) != 0) {
-            if (medium.change(true)) {
-                c.lu().establishForAll(SenseReason.UA_NOT_READY_TO_READY_CHANGE_MEDIUM_MAY_HAVE_CHANGED, c.nexus());
-            }
-            return Command.good();
+            return medium.change(true, issuer, c.task().tag()).thenApply(applied -> ScsiResponse.good());
         }
         medium.checkChangeAllowed(); // refuse before flushing for nothing
         CompletableFuture<Void> flushed = (cdb[4] & NO_FLUSH) != 0 || !medium.loaded()
                 ? CompletableFuture.completedFuture(null)
                 : c.io(() -> c.lu().device().flush());
-        return flushed.thenApply(v -> {
-            medium.change(false); // prevention may have begun during the flush: checked again
-            return ScsiResponse.good();
-        });
+        // A prevention may have begun during the flush, on any node: the change checks again.
+        return flushed.thenCompose(v -> medium.change(false, issuer, c.task().tag())).thenApply(applied -> ScsiResponse.good());
     }
 }

@@ -883,4 +883,201 @@ class TandemClusterTest {
             assertThat(gone.sense().is(Sense.ILLEGAL_REQUEST, 0x25, 0x00)).as("LOGICAL UNIT NOT SUPPORTED: %s", gone).isTrue();
         }
     }
+
+    // ------------------------------------------------------------------ removable medium, sanitize, cold reset
+
+    static final int RMB_LUN = 1;
+    static final int TARGET_COLD_RESET = 7;
+    static final byte[] EJECT = {0x1B, 0, 0, 0, 0x02, 0};
+    static final byte[] LOAD = {0x1B, 0, 0, 0, 0x03, 0};
+
+    private static byte[] preventAllow(boolean prevent) {
+        return new byte[]{0x1E, 0, 0, 0, (byte) (prevent ? 1 : 0), 0};
+    }
+
+    /** Adds removable LUN 1 through node 1 and waits until every node exports it. */
+    private void addRemovableLun() throws Exception {
+        // Made beforehand: the nodes applying a new LUN at once would all create a missing file.
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve("cartridge.img").toFile(), "rw")) {
+            f.setLength(4L << 20);
+        }
+        nodes.get(1).addLun(new LunConfig(RMB_LUN, "cartridge", LunConfig.Backend.FILE, dir.resolve("cartridge.img"), 4L << 20,
+                BLOCK, false, List.of(), 0, true));
+        await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(RMB_LUN) != null),
+                "every node exports the removable LUN");
+    }
+
+    /** The command's outcome as 0xKKAAQQ, or -1 for GOOD. */
+    private static int outcome(IscsiSession s, int lun, byte[] cdb) throws IOException {
+        ScsiResult r = s.execute(ScsiRequest.none(lun, cdb));
+        if (r.isGood()) {
+            return -1;
+        }
+        assertThat(r.sense()).as(r.toString()).isNotNull();
+        return (r.sense().key() << 16) | (r.sense().asc() << 8) | r.sense().ascq();
+    }
+
+    /** TEST UNIT READY on a LUN until it answers something other than a unit attention; the unit attentions seen. */
+    private static List<Integer> unitAttentionsUntilReady(IscsiSession s, int lun) throws IOException {
+        List<Integer> seen = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int o = outcome(s, lun, Cdbs.testUnitReady());
+            if (o >> 16 != Sense.UNIT_ATTENTION) {
+                return seen;
+            }
+            seen.add(o);
+        }
+        throw new AssertionError("unit attentions did not stop");
+    }
+
+    @Test
+    void theRemovableMediumAndItsPreventionsAreTheLusOnEveryNode() throws Exception {
+        addRemovableLun();
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:rmb-a", 1);
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:rmb-b", 2);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:rmb-c", 3);
+        for (IscsiSession s : List.of(s1, s2, s3)) {
+            unitAttentionsUntilReady(s, RMB_LUN);
+        }
+
+        // A hold set through node 1 refuses an eject (and a load) through node 2.
+        assertThat(outcome(s1, RMB_LUN, preventAllow(true))).isEqualTo(-1);
+        assertThat(outcome(s2, RMB_LUN, EJECT)).as("MEDIUM REMOVAL PREVENTED through node 2").isEqualTo(0x055302);
+        assertThat(outcome(s3, RMB_LUN, preventAllow(false))).as("node 3's nexus cannot allow for node 1's").isEqualTo(-1);
+        assertThat(outcome(s2, RMB_LUN, EJECT)).isEqualTo(0x055302);
+        assertThat(outcome(s1, RMB_LUN, preventAllow(false))).isEqualTo(-1);
+
+        // Ejected through node 2: the medium is out for the initiators of every node.
+        assertThat(outcome(s2, RMB_LUN, EJECT)).isEqualTo(-1);
+        for (IscsiSession s : List.of(s1, s2, s3)) {
+            assertThat(outcome(s, RMB_LUN, Cdbs.testUnitReady())).as("MEDIUM NOT PRESENT").isEqualTo(0x023A00);
+            assertThat(outcome(s, RMB_LUN, Cdbs.read10(0, 1))).isEqualTo(0x023A00);
+        }
+        assertThat(outcome(s1, LUN, Cdbs.testUnitReady())).as("LUN 0 is fixed").isEqualTo(-1);
+
+        // Loaded through node 3: every other nexus, on whichever node, hears the medium may have changed.
+        assertThat(outcome(s3, RMB_LUN, LOAD)).isEqualTo(-1);
+        assertThat(unitAttentionsUntilReady(s1, RMB_LUN)).as("NOT READY TO READY CHANGE on node 1").containsExactly(0x062800);
+        assertThat(unitAttentionsUntilReady(s2, RMB_LUN)).as("on node 2").containsExactly(0x062800);
+        assertThat(unitAttentionsUntilReady(s3, RMB_LUN)).as("not to the issuer").isEmpty();
+        assertThat(outcome(s1, RMB_LUN, Cdbs.read10(0, 1))).isEqualTo(-1);
+
+        // A reset through node 2 ends every hold, whichever node set it.
+        assertThat(outcome(s1, RMB_LUN, preventAllow(true))).isEqualTo(-1);
+        assertThat(outcome(s3, RMB_LUN, preventAllow(true))).isEqualTo(-1);
+        assertThat(s2.taskManagement(LOGICAL_UNIT_RESET, RMB_LUN, -1, 0)).isEqualTo(FUNCTION_COMPLETE);
+        assertThat(unitAttentionsUntilReady(s1, RMB_LUN)).containsExactly(0x062903);
+        assertThat(outcome(s1, RMB_LUN, EJECT)).as("no hold survives the reset").isEqualTo(-1);
+        assertThat(outcome(s1, RMB_LUN, LOAD)).isEqualTo(-1);
+
+        // The loss of a nexus ends its hold, on every node before the same initiator is back.
+        IscsiSession lost = login(1, "iqn.2025-01.io.tandem.it:rmb-lost", 7);
+        unitAttentionsUntilReady(lost, RMB_LUN);
+        assertThat(outcome(lost, RMB_LUN, preventAllow(true))).isEqualTo(-1);
+        lost.close(); // the connection drops: no logout
+        IscsiSession back = login(1, "iqn.2025-01.io.tandem.it:rmb-lost", 8); // back at once, a new ISID (as libiscsi)
+        unitAttentionsUntilReady(back, RMB_LUN);
+        assertThat(outcome(back, RMB_LUN, EJECT)).as("the hold ended with the lost nexus").isEqualTo(-1);
+        assertThat(unitAttentionsUntilReady(s2, RMB_LUN)).as("the reset's (to its issuer too), node 1's load").containsExactly(0x062903, 0x062800);
+        assertThat(outcome(s2, RMB_LUN, LOAD)).isEqualTo(-1);
+
+        // So does the loss of its node.
+        unitAttentionsUntilReady(s2, RMB_LUN);
+        unitAttentionsUntilReady(s3, RMB_LUN);
+        assertThat(outcome(s3, RMB_LUN, preventAllow(true))).isEqualTo(-1);
+        assertThat(outcome(s2, RMB_LUN, EJECT)).isEqualTo(0x055302);
+        stopNode(3);
+        await(() -> nodes.get(1).scsiTarget().logicalUnit(RMB_LUN).state().medium().preventions().isEmpty(),
+                "node 3's nexus' hold ends with it");
+        unitAttentionsUntilReady(s2, RMB_LUN);
+        assertThat(outcome(s2, RMB_LUN, EJECT)).isEqualTo(-1);
+    }
+
+    private static byte[] sanitizeOverwrite(boolean immediate) {
+        byte[] cdb = new byte[10];
+        cdb[0] = 0x48;
+        cdb[1] = (byte) (0x01 | (immediate ? 0x80 : 0)); // OVERWRITE, AUSE=0
+        cdb[8] = 4 + 1; // parameter list: header and a one-byte pattern
+        return cdb;
+    }
+
+    private static ScsiResult sanitize(IscsiSession s, boolean immediate, int pattern) throws IOException {
+        return s.execute(ScsiRequest.write(LUN, sanitizeOverwrite(immediate), new byte[]{1, 0, 0, 1, (byte) pattern}));
+    }
+
+    @Test
+    void aSanitizeRunningOnOneNodeIsInProgressOnEveryNodeUntilItEnds() throws Exception {
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:sanitizer", 1);
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:bystander", 2);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:bystander3", 3);
+        HoldingBlockDevice node1 = backends.get(1);
+        node1.holdWrites(); // the operation's first pass stops in node 1's backend
+        ScsiResult started = sanitize(s1, true, 0x5A);
+        assertThat(started.isGood()).as(started.toString()).isTrue();
+        node1.awaitHeld(1, WAIT);
+
+        // Nodes 2 and 3 refuse what a sanitize excludes, with progress, and serve the three it allows.
+        for (IscsiSession s : List.of(s2, s3)) {
+            assertThat(outcome(s, LUN, Cdbs.testUnitReady())).as("SANITIZE IN PROGRESS").isEqualTo(0x02041B);
+            assertThat(outcome(s, LUN, Cdbs.read10(0, 1))).isEqualTo(0x02041B);
+            ScsiResult w = write(s, 0, Patterns.blocks(0, 1, BLOCK, 9));
+            assertThat(w.sense().is(Sense.NOT_READY, 0x04, 0x1B)).as(w.toString()).isTrue();
+            assertThat(s.execute(ScsiRequest.read(LUN, Cdbs.inquiry(false, 0, 96), 96)).isGood()).isTrue();
+            byte[] sense = s.execute(ScsiRequest.read(LUN, Cdbs.requestSense(252, false), 252)).requireGood();
+            assertThat(Sense.decode(sense).is(Sense.NOT_READY, 0x04, 0x1B)).as("REQUEST SENSE").isTrue();
+            assertThat(sense[15] & 0x80).as("SKSV: progress indication").isEqualTo(0x80);
+        }
+        ScsiResult second = sanitize(s3, true, 0x11);
+        assertThat(second.sense().is(Sense.NOT_READY, 0x04, 0x1B)).as("one sanitize at a time, cluster-wide: %s", second).isTrue();
+
+        node1.release();
+        await(io(() -> outcome(s2, LUN, Cdbs.testUnitReady()) == -1), "the sanitize's end reaches node 2");
+        assertThat(outcome(s3, LUN, Cdbs.testUnitReady())).isEqualTo(-1);
+        assertThat(read(s3, 0, 8)).as("every block holds the pattern").containsOnly(0x5A);
+    }
+
+    @Test
+    void aSanitizeLostWithItsNodeHasFailedOnTheOthersUntilASanitizeSucceeds() throws Exception {
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:survivor", 1);
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:restorer", 2);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:doomed", 3);
+        HoldingBlockDevice node3 = backends.get(3);
+        node3.holdWrites();
+        assertThat(sanitize(s3, true, 0x77).isGood()).isTrue();
+        node3.awaitHeld(1, WAIT);
+        assertThat(outcome(s1, LUN, Cdbs.testUnitReady())).isEqualTo(0x02041B);
+
+        // Node 3 goes away in the middle of its first pass (its backend keeps the write: it never ends).
+        HoldingBlockDevice stuck = backends.remove(3);
+        nodes.remove(3).close();
+        await(io(() -> outcome(s1, LUN, Cdbs.testUnitReady()) == 0x033103), "the survivors mark the sanitize failed");
+        assertThat(outcome(s1, LUN, Cdbs.read10(0, 1))).as("SANITIZE COMMAND FAILED").isEqualTo(0x033103);
+        byte[] exitFailureMode = {0x48, 0x1F, 0, 0, 0, 0, 0, 0, 0, 0};
+        assertThat(outcome(s1, LUN, exitFailureMode)).as("AUSE was 0: only a sanitize ends it").isEqualTo(0x052400);
+
+        unitAttentionsUntilReady(s2, LUN); // node 3's group became Unavailable
+        ScsiResult again = sanitize(s2, false, 0x33);
+        assertThat(again.isGood()).as(again.toString()).isTrue();
+        assertThat(outcome(s1, LUN, Cdbs.testUnitReady())).isEqualTo(-1);
+        assertThat(read(s1, 0, 8)).containsOnly(0x33);
+        try {
+            stuck.release(); // the write reaches a closed device and fails; node 3's operation ends
+        } catch (RuntimeException expected) {
+            // the device is closed
+        }
+    }
+
+    @Test
+    void aTargetColdResetThroughOneNodeEndsTheSessionsOfEveryNode() throws Exception {
+        IscsiSession s1 = login(1, "iqn.2025-01.io.tandem.it:cold-a", 1);
+        IscsiSession s2 = login(2, "iqn.2025-01.io.tandem.it:cold-b", 2);
+        IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:cold-c", 3);
+        assertThat(s2.taskManagement(TARGET_COLD_RESET, LUN, -1, 0)).isEqualTo(FUNCTION_COMPLETE);
+        for (IscsiSession s : List.of(s1, s2, s3)) {
+            s.closed().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(s.isOpen()).as("every session of the target, on every node, is gone").isFalse();
+        }
+        IscsiSession after = login(1, "iqn.2025-01.io.tandem.it:cold-a", 1);
+        assertThat(read(after, 0, 1)).hasSize(BLOCK);
+    }
 }
