@@ -237,6 +237,7 @@ public final class RadosCoordinator implements Coordinator {
     private final AtomicLong versionGaps = new AtomicLong();
     private final AtomicLong changeCounter = new AtomicLong();
     private final AtomicLong membersDeclaredGone = new AtomicLong();
+    private volatile Fencer fencer = Fencer.NONE;
     /** +1 whenever this node learns that an entry left the registry (possibly fenced by another node). */
     private final AtomicLong removalsSeen = new AtomicLong();
     /** The value of {@link #removalsSeen} when this node's client last fetched the latest OSD map. */
@@ -602,6 +603,12 @@ public final class RadosCoordinator implements Coordinator {
             return;
         }
         OsdMap.awaitLatest(s.rados);
+        try {
+            fencer.catchUp();
+        } catch (Exception e) {
+            throw new CoordinatorException("node " + nodeId() + ": a member was fenced, but this node's storage clients could not"
+                    + " fetch the map that refuses it: " + e, e);
+        }
         removalsMapped.accumulateAndGet(seen, Math::max);
     }
 
@@ -655,11 +662,25 @@ public final class RadosCoordinator implements Coordinator {
             LOG.log(System.Logger.Level.WARNING, "node {0}: node {1}''s lease lapsed (client.{2}); blocklisting {3}", nodeId(),
                     e.nodeId(), e.instanceId(), e.address());
             long seen = removalsSeen.get();
+            if (!e.member().fenceTargets().isEmpty()) {
+                try {
+                    fencer.fence(e.member()); // the clients its LUNs write through, if not this coordinator client
+                } catch (Exception x) {
+                    LOG.log(System.Logger.Level.WARNING, "node {0}: fencing node {1}''s {2} failed: {3}; it stays waited for",
+                            nodeId(), e.nodeId(), e.member().fenceTargets(), x.toString());
+                    throw new CoordinatorException("node " + nodeId() + ": cannot fence node " + e.nodeId() + ": " + x, x);
+                }
+            }
             s.rados.blocklistAdd(e.address(), BLOCKLIST_SECONDS); // returns once this client has the map carrying it
             removalsMapped.accumulateAndGet(seen, Math::max);
             membersDeclaredGone.incrementAndGet();
             mutateRegistry(s, r -> e.sameLease(r.get(e.nodeId())) ? r.without(e.nodeId()) : r);
         }
+    }
+
+    @Override
+    public void setFencer(Fencer fencer) {
+        this.fencer = Objects.requireNonNull(fencer);
     }
 
     @Override

@@ -84,10 +84,15 @@ public final class TandemNode implements AutoCloseable {
     private Set<Integer> lastLiveGroups = Set.of();
     private ConfigStore.ConfigListener configListener;
     private ServingListener servingListener;
+    /** Fences lost nodes' rbd clients, and lists this node's own. */
+    private final RbdFencer rbdFencer;
+    /** What this node announces, less its fence targets (set once its portals are bound). */
+    private volatile Member announcedBase;
 
     private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi,
                        Consumer<String> events, Function<BlockDevice, BlockDevice> deviceDecorator,
-                       long appliedClusterVersion) {
+                       long appliedClusterVersion, RbdFencer rbdFencer) {
+        this.rbdFencer = rbdFencer;
         this.config = config;
         this.coordinator = coordinator;
         this.scsiTarget = scsiTarget;
@@ -122,6 +127,10 @@ public final class TandemNode implements AutoCloseable {
         Coordinator coordinator = config.cluster() == null
                 ? LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY))
                 : Coordinators.open(config);
+        // Set before any LUN is announced: a lost node's rbd clients are blocklisted before the
+        // cluster goes on without it.
+        RbdFencer rbdFencer = new RbdFencer();
+        coordinator.setFencer(rbdFencer);
         try {
             long clusterVersion = 0;
             if (config.cluster() != null) {
@@ -134,7 +143,7 @@ public final class TandemNode implements AutoCloseable {
                 }
             }
             for (LunConfig lun : config.luns()) {
-                specs.add(spec(lun, open(config.dataDir(), lun, deviceDecorator)));
+                specs.add(spec(lun, open(config.dataDir(), lun, deviceDecorator, rbdFencer)));
             }
             ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             for (LunConfig lun : config.luns()) {
@@ -156,7 +165,7 @@ public final class TandemNode implements AutoCloseable {
                 scsiTarget.close();
                 throw e;
             }
-            TandemNode node = new TandemNode(config, coordinator, scsiTarget, iscsi, events, deviceDecorator, clusterVersion);
+            TandemNode node = new TandemNode(config, coordinator, scsiTarget, iscsi, events, deviceDecorator, clusterVersion, rbdFencer);
             node.joinCluster();
             return node;
         } catch (IOException | RuntimeException e) {
@@ -256,7 +265,8 @@ public final class TandemNode implements AutoCloseable {
             coordinator.config().addListener(configListener);
             iscsi.advertise(() -> ClusterNodes.portals(coordinator.members(), iscsi.ownPortals(), group));
         }
-        coordinator.announce(new Member(coordinator.nodeId(), portals, group, group, List.of(group)));
+        announcedBase = new Member(coordinator.nodeId(), portals, group, group, List.of(group));
+        announceSelf();
         if (c.cluster() != null) {
             // Recorded after announcing: a group the others learn of is then live from the start,
             // never Unavailable for the moment between the two.
@@ -267,6 +277,14 @@ public final class TandemNode implements AutoCloseable {
                     .ifPresent(e -> configChanged(ClusterDocument.KEY, e)));
         } else {
             scsiTarget.membership(Set.of(group));
+        }
+    }
+
+    /** Publishes this node's member record with the fence targets of the LUNs it has open now. */
+    private void announceSelf() {
+        Member base = announcedBase;
+        if (base != null) {
+            coordinator.announce(base.withFenceTargets(rbdFencer.targets()));
         }
     }
 
@@ -384,9 +402,12 @@ public final class TandemNode implements AutoCloseable {
     }
 
     /** Opens the LUN's device and wraps it with the decorator (closing it if that fails). */
-    private static BlockDevice open(Path dataDir, LunConfig lun, Function<BlockDevice, BlockDevice> decorator)
+    private static BlockDevice open(Path dataDir, LunConfig lun, Function<BlockDevice, BlockDevice> decorator, RbdFencer fencer)
             throws IOException {
         BlockDevice opened = open(dataDir, lun);
+        if (opened instanceof RbdBlockDevice rbd) {
+            fencer.register(rbd);
+        }
         try {
             return decorator.apply(opened);
         } catch (RuntimeException e) {
@@ -485,7 +506,7 @@ public final class TandemNode implements AutoCloseable {
         List<LunConfig> luns = new ArrayList<>(config.luns());
         luns.add(lun);
         NodeConfig updated = config.withLuns(luns); // validates: number and name unused
-        BlockDevice device = open(config.dataDir(), lun, deviceDecorator);
+        BlockDevice device = open(config.dataDir(), lun, deviceDecorator, rbdFencer);
         try {
             scsiTarget.addLogicalUnit(spec(lun, device), LunAcl.only(lun.initiators()), lun.alua());
         } catch (RuntimeException e) {
@@ -493,6 +514,7 @@ public final class TandemNode implements AutoCloseable {
             throw e;
         }
         config = updated;
+        announceSelf(); // an rbd LUN adds a Ceph client to fence
         return "lun " + lun.number() + " (" + lun.name() + ") added: " + describe(lun);
     }
 
