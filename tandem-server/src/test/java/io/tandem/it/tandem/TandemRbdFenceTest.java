@@ -204,12 +204,11 @@ class TandemRbdFenceTest {
         byte[] exportedRegion = Arrays.copyOfRange(exported, (int) (REGION_LBA * BLOCK), (int) ((REGION_LBA + REGION_WRITES * WRITE_BLOCKS) * BLOCK));
         assertThat(countNot(exportedRegion, (byte) 0x55)).as("bytes of the region not the survivor's, rbd export").isZero();
 
-        // Writes pending at the freeze fail (refused by the OSDs: FENCED, or refused by node 1's SCSI
-        // layer once it knows its session expired); one the OSD had applied before the freeze may
-        // still be acknowledged, and was overwritten by the survivor above.
-        System.out.println("victim's writes answered after the thaw: " + afterThaw);
+        // Writes pending at the freeze fail: Ceph refuses the blocklisted client (ESHUTDOWN), which
+        // node 1 reports as FENCED (NOT READY, TARGET PORT IN UNAVAILABLE STATE). One the OSD had
+        // applied before the freeze may still be acknowledged; the survivor overwrote it above.
         assertThat(afterThaw).as("the victim's writes outstanding at the freeze").isNotEmpty()
-                .anyMatch(r -> !r.isGood());
+                .anyMatch(r -> r.sense() != null && r.sense().is(Sense.NOT_READY, 0x04, 0x0C));
     }
 
     // ---------------------------------------------------------------- a node killed mid-write
