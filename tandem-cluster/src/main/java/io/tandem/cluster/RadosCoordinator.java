@@ -627,6 +627,7 @@ public final class RadosCoordinator implements Coordinator {
         }
         boolean unknown = reply.watchers().stream().anyMatch(w -> before.byWatcher(w.instanceId(), w.cookie()) == null);
         RadosMemberRegistry now = missing.isEmpty() && !unknown ? before : readRegistry(s);
+        Set<String> unfenced = new TreeSet<>();
         for (RadosMemberRegistry.Entry e : missing) {
             if (!e.sameLease(now.get(e.nodeId()))) {
                 continue; // left, or replaced by a newer incarnation, meanwhile
@@ -637,10 +638,12 @@ public final class RadosCoordinator implements Coordinator {
                 }
                 continue;
             }
-            declareGone(s, e);
+            if (!declareGone(s, e)) {
+                unfenced.add(e.nodeId() + " (lease lapsed, not fenced yet)");
+            }
         }
         RadosMemberRegistry after = registry;
-        Set<String> behind = new TreeSet<>();
+        Set<String> behind = new TreeSet<>(unfenced);
         for (Notify.Watcher w : reply.timedOut()) {
             RadosMemberRegistry.Entry e = after.byWatcher(w.instanceId(), w.cookie());
             if (e != null) {
@@ -652,12 +655,14 @@ public final class RadosCoordinator implements Coordinator {
 
     /**
      * Fences a member whose lease lapsed, then removes its entry: blocklisting comes first, so
-     * nothing goes on without the member until its client can no longer write.
+     * nothing goes on without the member until its client can no longer write. The {@link Fencer}
+     * fences the clients the member announced (its rbd LUNs'); when it fails, the entry stays and
+     * false is returned (the member stays waited for; the next round retries).
      */
-    private void declareGone(Session s, RadosMemberRegistry.Entry e) {
+    private boolean declareGone(Session s, RadosMemberRegistry.Entry e) {
         synchronized (goneLock) {
             if (!e.sameLease(readRegistry(s).get(e.nodeId()))) {
-                return; // someone did it already
+                return true; // someone did it already
             }
             LOG.log(System.Logger.Level.WARNING, "node {0}: node {1}''s lease lapsed (client.{2}); blocklisting {3}", nodeId(),
                     e.nodeId(), e.instanceId(), e.address());
@@ -665,16 +670,17 @@ public final class RadosCoordinator implements Coordinator {
             if (!e.member().fenceTargets().isEmpty()) {
                 try {
                     fencer.fence(e.member()); // the clients its LUNs write through, if not this coordinator client
-                } catch (Exception x) {
-                    LOG.log(System.Logger.Level.WARNING, "node {0}: fencing node {1}''s {2} failed: {3}; it stays waited for",
-                            nodeId(), e.nodeId(), e.member().fenceTargets(), x.toString());
-                    throw new CoordinatorException("node " + nodeId() + ": cannot fence node " + e.nodeId() + ": " + x, x);
+                } catch (Exception | Error x) {
+                    LOG.log(System.Logger.Level.WARNING, "node {0}: node {1}''s lease lapsed but fencing {2} failed: {3};"
+                            + " it stays waited for", nodeId(), e.nodeId(), e.member().fenceTargets(), x.toString());
+                    return false;
                 }
             }
             s.rados.blocklistAdd(e.address(), BLOCKLIST_SECONDS); // returns once this client has the map carrying it
             removalsMapped.accumulateAndGet(seen, Math::max);
             membersDeclaredGone.incrementAndGet();
             mutateRegistry(s, r -> e.sameLease(r.get(e.nodeId())) ? r.without(e.nodeId()) : r);
+            return true;
         }
     }
 

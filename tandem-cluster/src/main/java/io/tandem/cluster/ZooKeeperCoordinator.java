@@ -158,6 +158,8 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private final CopyOnWriteArrayList<ServingListener> servingListeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<MembershipListener> membershipListeners = new CopyOnWriteArrayList<>();
 
+    /** {@code left/<node>}: the session in which that node last closed cleanly (its incarnation needs no fence). */
+    private final String leftPath;
     private volatile Fencer fencer = Fencer.NONE;
     /** The other members as last seen in the member cache, with the session owning each one's znode. */
     private final Map<String, Incarnation> known = new ConcurrentHashMap<>();
@@ -185,6 +187,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
         this.membersPath = root + "/members";
         this.lusPath = root + "/lus";
         this.memberPath = membersPath + "/" + settings.nodeId();
+        this.leftPath = root + "/left";
         this.joinLockPath = root + "/locks/join";
         this.announced = Member.bare(settings.nodeId());
         this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-session-" + settings.nodeId()).factory());
@@ -602,6 +605,10 @@ public final class ZooKeeperCoordinator implements Coordinator {
             if (fenced.contains(inc.key())) {
                 return true;
             }
+            if (leftCleanly(inc)) {
+                fenced.add(inc.key());
+                return true;
+            }
             long start = System.nanoTime();
             try {
                 fencer.fence(inc.member());
@@ -616,6 +623,19 @@ public final class ZooKeeperCoordinator implements Coordinator {
                     inc.member().nodeId(), Long.toHexString(inc.session()), inc.member().fenceTargets(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             return true;
+        }
+    }
+
+    /** Whether the incarnation closed cleanly (its marker names its session); unknown counts as no. */
+    private boolean leftCleanly(Incarnation inc) {
+        try {
+            byte[] d = client.getData().forPath(leftPath + "/" + inc.member().nodeId());
+            return new String(d, StandardCharsets.US_ASCII).equals(Long.toHexString(inc.session()));
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "reading the clean-leave marker of {0}: {1}", inc.member().nodeId(), e.toString());
+            return false;
         }
     }
 
@@ -920,11 +940,14 @@ public final class ZooKeeperCoordinator implements Coordinator {
             LOG.log(System.Logger.Level.DEBUG, "closing caches: {0}", e.toString());
         }
         if (client.getZookeeperClient().isConnected()) {
-            // Leaving cleanly: nothing of this node is in flight any more, so nobody needs to fence it.
+            // Leaving cleanly: nothing of this session is in flight any more, so nobody needs to
+            // fence it. Said in a persistent marker, since the others may never see the member
+            // znode's data change before it is deleted.
             try {
-                client.setData().forPath(memberPath, announced.withFenceTargets(List.of()).render().getBytes(StandardCharsets.UTF_8));
+                client.create().orSetData().creatingParentsIfNeeded()
+                        .forPath(leftPath + "/" + nodeId(), Long.toHexString(sessionId()).getBytes(StandardCharsets.US_ASCII));
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "withdrawing fence targets: {0}", e.toString());
+                LOG.log(System.Logger.Level.DEBUG, "marking the clean leave: {0}", e.toString());
             }
             all.forEach(f -> bestEffortDelete(f.appliedNode));
             bestEffortDelete(memberPath);
