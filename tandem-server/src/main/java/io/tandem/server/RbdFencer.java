@@ -24,16 +24,26 @@ final class RbdFencer implements Fencer {
 
     private static final System.Logger LOG = System.getLogger(RbdFencer.class.getName());
 
-    private final List<RbdBlockDevice> devices = new CopyOnWriteArrayList<>();
+    private final List<RenewableRbdDevice> devices = new CopyOnWriteArrayList<>();
 
     /** Records a device this node opened (closed ones are skipped and dropped). */
-    void register(RbdBlockDevice device) {
+    void register(RenewableRbdDevice device) {
         devices.add(device);
     }
 
+    /** The current devices of the LUNs open now. */
     private List<RbdBlockDevice> open() {
-        devices.removeIf(RbdBlockDevice::isClosed);
-        return List.copyOf(devices);
+        devices.removeIf(d -> d.current().isClosed());
+        return devices.stream().map(RenewableRbdDevice::current).toList();
+    }
+
+    /** Reopens every LUN whose client is fenced through a new client; whether any was. */
+    boolean renewFenced() throws java.io.IOException {
+        boolean renewed = false;
+        for (RenewableRbdDevice d : List.copyOf(devices)) {
+            renewed |= d.renewIfFenced();
+        }
+        return renewed;
     }
 
     /** This node's fence targets: one {@code rados <address>} per distinct client of its open rbd LUNs. */

@@ -62,6 +62,7 @@ import java.util.function.Function;
 public final class TandemNode implements AutoCloseable {
     /** Subdirectory of the data directory where the local coordinator keeps LU state (APTPL reservations). */
     public static final String STATE_DIRECTORY = "state";
+    private static final System.Logger LOG = System.getLogger(TandemNode.class.getName());
 
     /** Longest a LUN removal waits for its device to drain and close. */
     private static final long REMOVAL_WAIT_SECONDS = 60;
@@ -258,6 +259,8 @@ public final class TandemNode implements AutoCloseable {
             servingListener = serving -> {
                 if (serving) {
                     clusterEvents.execute(this::membershipChanged);
+                    // Back after the cluster declared this node lost? Its rbd clients were fenced.
+                    Thread.ofVirtual().name("rbd-renew-" + config.nodeId()).start(this::renewFencedRbdClients);
                 }
             };
             coordinator.addServingListener(servingListener);
@@ -277,6 +280,21 @@ public final class TandemNode implements AutoCloseable {
                     .ifPresent(e -> configChanged(ClusterDocument.KEY, e)));
         } else {
             scsiTarget.membership(Set.of(group));
+        }
+    }
+
+    /**
+     * Reopens, through new Ceph clients, the rbd LUNs whose clients the cluster blocklisted (this
+     * node was declared lost and is back), then publishes the new clients as fence targets.
+     */
+    private void renewFencedRbdClients() {
+        try {
+            if (!closed && rbdFencer.renewFenced()) {
+                announceSelf();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "renewing fenced rbd clients failed (the LUNs answer FENCED until the"
+                    + " node restarts): " + e, e);
         }
     }
 
@@ -405,7 +423,7 @@ public final class TandemNode implements AutoCloseable {
     private static BlockDevice open(Path dataDir, LunConfig lun, Function<BlockDevice, BlockDevice> decorator, RbdFencer fencer)
             throws IOException {
         BlockDevice opened = open(dataDir, lun);
-        if (opened instanceof RbdBlockDevice rbd) {
+        if (opened instanceof RenewableRbdDevice rbd) {
             fencer.register(rbd);
         }
         try {
@@ -438,7 +456,7 @@ public final class TandemNode implements AutoCloseable {
             if (lun.rbd().createBytes() > 0 && !lun.readOnly()) {
                 RbdBlockDevice.createImage(settings, lun.rbd().createBytes());
             }
-            return RbdBlockDevice.open(settings, lun.blockSize(), lun.readOnly());
+            return new RenewableRbdDevice(settings, lun.blockSize(), lun.readOnly());
         } catch (RuntimeException e) {
             // e.g. CephUnavailableException (the client libraries are not installed) or a connection failure
             throw new IOException("LUN " + lun.number() + " (rbd " + settings.spec() + "): " + e.getMessage(), e);

@@ -209,6 +209,16 @@ class TandemRbdFenceTest {
         // applied before the freeze may still be acknowledged; the survivor overwrote it above.
         assertThat(afterThaw).as("the victim's writes outstanding at the freeze").isNotEmpty()
                 .anyMatch(r -> r.sense() != null && r.sense().is(Sense.NOT_READY, 0x04, 0x0C));
+
+        // Node 1 rejoins with a new session, finds its client blocklisted, reopens the image through
+        // a new client and announces that one; it serves the survivor's data again.
+        await(() -> nodes.get(2).coordinator().members().stream().anyMatch(m -> m.nodeId().equals("1")
+                && !m.fenceTargets().isEmpty() && !m.fenceTargets().contains("rados " + doomedAddress)),
+                "node 1 is back with a new Ceph client");
+        IscsiSession back = login(doomed.portal(), "after-thaw", 3);
+        byte[] again = execute(back, ScsiRequest.read(LUN, Cdbs.read16(REGION_LBA, REGION_WRITES * WRITE_BLOCKS),
+                REGION_WRITES * WRITE_BLOCKS * BLOCK)).requireGood();
+        assertThat(countNot(again, (byte) 0x55)).as("bytes of the region not the survivor's, read through node 1 again").isZero();
     }
 
     // ---------------------------------------------------------------- a node killed mid-write
