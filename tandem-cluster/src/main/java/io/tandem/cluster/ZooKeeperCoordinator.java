@@ -46,6 +46,7 @@ import org.apache.zookeeper.data.Stat;
  * members/&lt;node&gt;              ephemeral   {@link Member} text: who is live and what it publishes
  * lus/&lt;lu&gt;                   persistent  the LU's record ({@link LuRecordCodec}); the znode version is the CAS token
  * lus/&lt;lu&gt;/applied/&lt;node&gt;    ephemeral   decimal: the record version this node has applied (-1 while joining)
+ * left/&lt;node&gt;               persistent  hex session id of the node's last clean close (that session needs no fence)
  * config/&lt;key&gt;               persistent  cluster-wide configuration bytes ({@link ConfigStore})
  * locks/join                  lock        held while a node joins: the first of an empty cluster powers the LUs on
  * </pre>
