@@ -68,6 +68,14 @@ public interface Coordinator extends AutoCloseable {
 
     void removeMembershipListener(MembershipListener listener);
 
+    /**
+     * Sets what fences a lost member at the storage ({@link Fencer}; {@link Fencer#NONE} until set).
+     * Cluster coordinators call it before they go on without a member that did not leave cleanly,
+     * and keep waiting (retrying) while it fails. Set it before announcing fence targets.
+     */
+    default void setFencer(Fencer fencer) {
+    }
+
     // ---------------------------------------------------------------- self-fencing
 
     /**

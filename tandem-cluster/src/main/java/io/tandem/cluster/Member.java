@@ -14,9 +14,26 @@ import java.util.Objects;
  * @param portalGroupTag        the iSCSI target portal group tag of those portals
  * @param targetPortGroupId     the node's ALUA target port group id (1..65535)
  * @param relativeTargetPortIds the node's relative target port ids (1..65535, unique cluster-wide)
+ * @param fenceTargets          what a survivor must fence before the cluster goes on without this node,
+ *                              each {@code <kind> <address>}, e.g. {@code rados 127.0.0.1:0/3141592}
+ *                              (the Ceph clients its LUNs write through); handed to the {@link Fencer}
  */
 public record Member(String nodeId, List<Portal> portals, int portalGroupTag, int targetPortGroupId,
-                     List<Integer> relativeTargetPortIds) {
+                     List<Integer> relativeTargetPortIds, List<String> fenceTargets) {
+
+    /** Fence target kind: a Ceph RADOS client address, fenced by blocklisting it. */
+    public static final String RADOS = "rados";
+
+    /** A member with nothing to fence. */
+    public Member(String nodeId, List<Portal> portals, int portalGroupTag, int targetPortGroupId,
+                  List<Integer> relativeTargetPortIds) {
+        this(nodeId, portals, portalGroupTag, targetPortGroupId, relativeTargetPortIds, List.of());
+    }
+
+    /** This record with other fence targets. */
+    public Member withFenceTargets(List<String> targets) {
+        return new Member(nodeId, portals, portalGroupTag, targetPortGroupId, relativeTargetPortIds, targets);
+    }
 
     /** One iSCSI portal: host (name or literal address, IPv6 without brackets) and TCP port. */
     public record Portal(String host, int port) {
@@ -62,6 +79,12 @@ public record Member(String nodeId, List<Portal> portals, int portalGroupTag, in
         }
         portals = List.copyOf(portals);
         relativeTargetPortIds = List.copyOf(relativeTargetPortIds);
+        fenceTargets = List.copyOf(fenceTargets);
+        for (String t : fenceTargets) {
+            if (t.isBlank() || t.indexOf('\n') >= 0 || t.indexOf(' ') <= 0) {
+                throw new IllegalArgumentException("a fence target is '<kind> <address>' on one line: '" + t + "'");
+            }
+        }
         if (portalGroupTag < 0 || portalGroupTag > 0xffff) {
             throw new IllegalArgumentException("portal group tag is 0..65535: " + portalGroupTag);
         }
@@ -97,6 +120,7 @@ public record Member(String nodeId, List<Portal> portals, int portalGroupTag, in
      * target-port-group 1
      * relative-target-port 1
      * portal 127.0.0.1:3260
+ * fence rados 127.0.0.1:0/3141592
      * </pre>
      */
     String render() {
@@ -110,6 +134,9 @@ public record Member(String nodeId, List<Portal> portals, int portalGroupTag, in
         for (Portal p : portals) {
             b.append("portal ").append(p).append('\n');
         }
+        for (String t : fenceTargets) {
+            b.append("fence ").append(t).append('\n');
+        }
         return b.toString();
     }
 
@@ -122,6 +149,7 @@ public record Member(String nodeId, List<Portal> portals, int portalGroupTag, in
         int group = 0;
         List<Integer> ports = new ArrayList<>();
         List<Portal> portals = new ArrayList<>();
+        List<String> fence = new ArrayList<>();
         for (String line : text.substring(MAGIC.length() + 1).split("\n")) {
             if (line.isEmpty()) {
                 continue;
@@ -135,12 +163,13 @@ public record Member(String nodeId, List<Portal> portals, int portalGroupTag, in
                 case "target-port-group" -> group = Integer.parseInt(value);
                 case "relative-target-port" -> ports.add(Integer.parseInt(value));
                 case "portal" -> portals.add(Portal.parse(value));
+                case "fence" -> fence.add(value);
                 default -> { } // a newer writer's field: ignored, so members of mixed versions can coexist
             }
         }
         if (node == null) {
             throw new IllegalArgumentException("member record without node id");
         }
-        return new Member(node, portals, tag, group, ports);
+        return new Member(node, portals, tag, group, ports, fence);
     }
 }

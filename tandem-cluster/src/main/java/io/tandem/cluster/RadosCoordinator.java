@@ -237,6 +237,7 @@ public final class RadosCoordinator implements Coordinator {
     private final AtomicLong versionGaps = new AtomicLong();
     private final AtomicLong changeCounter = new AtomicLong();
     private final AtomicLong membersDeclaredGone = new AtomicLong();
+    private volatile Fencer fencer = Fencer.NONE;
     /** +1 whenever this node learns that an entry left the registry (possibly fenced by another node). */
     private final AtomicLong removalsSeen = new AtomicLong();
     /** The value of {@link #removalsSeen} when this node's client last fetched the latest OSD map. */
@@ -602,6 +603,12 @@ public final class RadosCoordinator implements Coordinator {
             return;
         }
         OsdMap.awaitLatest(s.rados);
+        try {
+            fencer.catchUp();
+        } catch (Exception e) {
+            throw new CoordinatorException("node " + nodeId() + ": a member was fenced, but this node's storage clients could not"
+                    + " fetch the map that refuses it: " + e, e);
+        }
         removalsMapped.accumulateAndGet(seen, Math::max);
     }
 
@@ -620,6 +627,7 @@ public final class RadosCoordinator implements Coordinator {
         }
         boolean unknown = reply.watchers().stream().anyMatch(w -> before.byWatcher(w.instanceId(), w.cookie()) == null);
         RadosMemberRegistry now = missing.isEmpty() && !unknown ? before : readRegistry(s);
+        Set<String> unfenced = new TreeSet<>();
         for (RadosMemberRegistry.Entry e : missing) {
             if (!e.sameLease(now.get(e.nodeId()))) {
                 continue; // left, or replaced by a newer incarnation, meanwhile
@@ -630,10 +638,12 @@ public final class RadosCoordinator implements Coordinator {
                 }
                 continue;
             }
-            declareGone(s, e);
+            if (!declareGone(s, e)) {
+                unfenced.add(e.nodeId() + " (lease lapsed, not fenced yet)");
+            }
         }
         RadosMemberRegistry after = registry;
-        Set<String> behind = new TreeSet<>();
+        Set<String> behind = new TreeSet<>(unfenced);
         for (Notify.Watcher w : reply.timedOut()) {
             RadosMemberRegistry.Entry e = after.byWatcher(w.instanceId(), w.cookie());
             if (e != null) {
@@ -645,21 +655,38 @@ public final class RadosCoordinator implements Coordinator {
 
     /**
      * Fences a member whose lease lapsed, then removes its entry: blocklisting comes first, so
-     * nothing goes on without the member until its client can no longer write.
+     * nothing goes on without the member until its client can no longer write. The {@link Fencer}
+     * fences the clients the member announced (its rbd LUNs'); when it fails, the entry stays and
+     * false is returned (the member stays waited for; the next round retries).
      */
-    private void declareGone(Session s, RadosMemberRegistry.Entry e) {
+    private boolean declareGone(Session s, RadosMemberRegistry.Entry e) {
         synchronized (goneLock) {
             if (!e.sameLease(readRegistry(s).get(e.nodeId()))) {
-                return; // someone did it already
+                return true; // someone did it already
             }
             LOG.log(System.Logger.Level.WARNING, "node {0}: node {1}''s lease lapsed (client.{2}); blocklisting {3}", nodeId(),
                     e.nodeId(), e.instanceId(), e.address());
             long seen = removalsSeen.get();
+            if (!e.member().fenceTargets().isEmpty()) {
+                try {
+                    fencer.fence(e.member()); // the clients its LUNs write through, if not this coordinator client
+                } catch (Exception | Error x) {
+                    LOG.log(System.Logger.Level.WARNING, "node {0}: node {1}''s lease lapsed but fencing {2} failed: {3};"
+                            + " it stays waited for", nodeId(), e.nodeId(), e.member().fenceTargets(), x.toString());
+                    return false;
+                }
+            }
             s.rados.blocklistAdd(e.address(), BLOCKLIST_SECONDS); // returns once this client has the map carrying it
             removalsMapped.accumulateAndGet(seen, Math::max);
             membersDeclaredGone.incrementAndGet();
             mutateRegistry(s, r -> e.sameLease(r.get(e.nodeId())) ? r.without(e.nodeId()) : r);
+            return true;
         }
+    }
+
+    @Override
+    public void setFencer(Fencer fencer) {
+        this.fencer = Objects.requireNonNull(fencer);
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,6 +46,7 @@ import org.apache.zookeeper.data.Stat;
  * members/&lt;node&gt;              ephemeral   {@link Member} text: who is live and what it publishes
  * lus/&lt;lu&gt;                   persistent  the LU's record ({@link LuRecordCodec}); the znode version is the CAS token
  * lus/&lt;lu&gt;/applied/&lt;node&gt;    ephemeral   decimal: the record version this node has applied (-1 while joining)
+ * left/&lt;node&gt;               persistent  hex session id of the node's last clean close (that session needs no fence)
  * config/&lt;key&gt;               persistent  cluster-wide configuration bytes ({@link ConfigStore})
  * locks/join                  lock        held while a node joins: the first of an empty cluster powers the LUs on
  * </pre>
@@ -157,6 +159,21 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private final CopyOnWriteArrayList<ServingListener> servingListeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<MembershipListener> membershipListeners = new CopyOnWriteArrayList<>();
 
+    /** {@code left/<node>}: the session in which that node last closed cleanly (its incarnation needs no fence). */
+    private final String leftPath;
+    private volatile Fencer fencer = Fencer.NONE;
+    /** The other members as last seen in the member cache, with the session owning each one's znode. */
+    private final Map<String, Incarnation> known = new ConcurrentHashMap<>();
+    /** Incarnations ({@code node@session}) this node has fenced. */
+    private final Set<String> fenced = ConcurrentHashMap.newKeySet();
+
+    /** A member znode: its record and the session that owns it. */
+    private record Incarnation(Member member, long session) {
+        String key() {
+            return member.nodeId() + "@" + Long.toHexString(session);
+        }
+    }
+
     /** Resyncs after connection changes, one at a time. */
     private final ExecutorService sessionExecutor;
     /** Calls the listeners of this SPI, one call at a time, in order. */
@@ -171,6 +188,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
         this.membersPath = root + "/members";
         this.lusPath = root + "/lus";
         this.memberPath = membersPath + "/" + settings.nodeId();
+        this.leftPath = root + "/left";
         this.joinLockPath = root + "/locks/join";
         this.announced = Member.bare(settings.nodeId());
         this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-session-" + settings.nodeId()).factory());
@@ -518,7 +536,9 @@ public final class ZooKeeperCoordinator implements Coordinator {
         while (true) {
             List<String> behind = new ArrayList<>();
             try {
-                for (String node : client.getChildren().usingWatcher(wake).forPath(f.appliedDir)) {
+                List<String> children = client.getChildren().usingWatcher(wake).forPath(f.appliedDir);
+                behind.addAll(lostAndUnfenced(children));
+                for (String node : children) {
                     try {
                         byte[] d = client.getData().usingWatcher(wake).forPath(f.appliedDir + "/" + node);
                         long v = Long.parseLong(new String(d, StandardCharsets.US_ASCII).trim());
@@ -552,6 +572,77 @@ public final class ZooKeeperCoordinator implements Coordinator {
             changed.tryAcquire(Math.min(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
             changed.drainPermits();
         }
+    }
+
+    /**
+     * Members that the cache knows with fence targets, that have no applied znode here, and whose
+     * member znode is gone (or owned by a newer session): lost. Each is fenced now; those that
+     * cannot be fenced are returned, so the update keeps waiting for them. The member znode is read
+     * from ZooKeeper itself, since the cache may not have heard of the expiry yet.
+     */
+    private List<String> lostAndUnfenced(List<String> appliedChildren) throws Exception {
+        List<String> unfenced = new ArrayList<>();
+        for (Incarnation inc : known.values()) {
+            if (inc.member().fenceTargets().isEmpty() || fenced.contains(inc.key()) || appliedChildren.contains(inc.member().nodeId())) {
+                continue;
+            }
+            Stat stat = client.checkExists().forPath(membersPath + "/" + inc.member().nodeId());
+            if (stat != null && stat.getEphemeralOwner() == inc.session()) {
+                continue; // live, just not a member of this LU
+            }
+            if (!fence(inc)) {
+                unfenced.add(inc.member().nodeId() + " (lost, not fenced yet)");
+            }
+        }
+        return unfenced;
+    }
+
+    /** Fences a lost incarnation once; false (logged) when the fencer failed. */
+    private boolean fence(Incarnation inc) {
+        if (inc.member().fenceTargets().isEmpty() || fenced.contains(inc.key())) {
+            return true;
+        }
+        synchronized (fenced) {
+            if (fenced.contains(inc.key())) {
+                return true;
+            }
+            if (leftCleanly(inc)) {
+                fenced.add(inc.key());
+                return true;
+            }
+            long start = System.nanoTime();
+            try {
+                fencer.fence(inc.member());
+            } catch (Exception | Error e) {
+                LOG.log(System.Logger.Level.WARNING, "node {0}: node {1} is lost (session 0x{2} gone) but fencing {3} failed: {4};"
+                        + " the cluster does not go on without it until it is fenced", nodeId(), inc.member().nodeId(),
+                        Long.toHexString(inc.session()), inc.member().fenceTargets(), e.toString());
+                return false;
+            }
+            fenced.add(inc.key());
+            LOG.log(System.Logger.Level.WARNING, "node {0}: node {1} is lost (session 0x{2} gone): fenced {3} in {4} ms", nodeId(),
+                    inc.member().nodeId(), Long.toHexString(inc.session()), inc.member().fenceTargets(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            return true;
+        }
+    }
+
+    /** Whether the incarnation closed cleanly (its marker names its session); unknown counts as no. */
+    private boolean leftCleanly(Incarnation inc) {
+        try {
+            byte[] d = client.getData().forPath(leftPath + "/" + inc.member().nodeId());
+            return new String(d, StandardCharsets.US_ASCII).equals(Long.toHexString(inc.session()));
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "reading the clean-leave marker of {0}: {1}", inc.member().nodeId(), e.toString());
+            return false;
+        }
+    }
+
+    @Override
+    public void setFencer(Fencer fencer) {
+        this.fencer = Objects.requireNonNull(fencer);
     }
 
     @Override
@@ -604,10 +695,35 @@ public final class ZooKeeperCoordinator implements Coordinator {
     /** On the events thread (the member cache's listener executor). */
     private void membersChanged() {
         List<Member> now = new ArrayList<>();
+        Map<String, Incarnation> current = new java.util.HashMap<>();
         String prefix = membersPath + "/";
         membersCache.stream().filter(d -> d.getPath().startsWith(prefix) && d.getPath().indexOf('/', prefix.length()) < 0)
-                .forEach(d -> now.add(parseMember(d)));
+                .forEach(d -> {
+                    Member m = parseMember(d);
+                    now.add(m);
+                    if (!m.nodeId().equals(nodeId()) && d.getStat() != null) {
+                        current.put(m.nodeId(), new Incarnation(m, d.getStat().getEphemeralOwner()));
+                    }
+                });
         now.sort(Comparator.comparing(Member::nodeId));
+        // A member whose znode vanished, or is owned by a newer session, is lost (a cleanly closing
+        // node first withdraws its fence targets): fence it before anyone here acts on its loss.
+        for (Incarnation gone : List.copyOf(known.values())) {
+            Incarnation still = current.get(gone.member().nodeId());
+            if (still != null && still.session() == gone.session()) {
+                continue;
+            }
+            while (!fence(gone) && !closed) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            known.remove(gone.member().nodeId(), gone);
+        }
+        known.putAll(current);
         List<Member> before = members;
         if (now.equals(before)) {
             return;
@@ -825,6 +941,15 @@ public final class ZooKeeperCoordinator implements Coordinator {
             LOG.log(System.Logger.Level.DEBUG, "closing caches: {0}", e.toString());
         }
         if (client.getZookeeperClient().isConnected()) {
+            // Leaving cleanly: nothing of this session is in flight any more, so nobody needs to
+            // fence it. Said in a persistent marker, since the others may never see the member
+            // znode's data change before it is deleted.
+            try {
+                client.create().orSetData().creatingParentsIfNeeded()
+                        .forPath(leftPath + "/" + nodeId(), Long.toHexString(sessionId()).getBytes(StandardCharsets.US_ASCII));
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.DEBUG, "marking the clean leave: {0}", e.toString());
+            }
             all.forEach(f -> bestEffortDelete(f.appliedNode));
             bestEffortDelete(memberPath);
         }

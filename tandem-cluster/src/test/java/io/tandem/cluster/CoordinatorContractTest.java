@@ -393,6 +393,72 @@ abstract class CoordinatorContractTest {
 
     // ---------------------------------------------------------------- leases and self-fencing
 
+    /**
+     * A lost member is fenced (the {@link Fencer} is handed what it announced) before anyone goes on
+     * without it: while fencing fails, the update keeps waiting for it and the membership listeners
+     * do not hear that it is gone, however long ago its lease lapsed; once fencing works, the update
+     * completes and the listeners hear of it, after the fence.
+     */
+    @Test
+    void aLostMemberIsFencedBeforeTheClusterGoesOnWithoutItAndAFailingFenceKeepsItWaitedFor() throws Exception {
+        Coordinator n1 = node("n1");
+        Coordinator n2 = fragileNode("n2");
+        java.util.concurrent.atomic.AtomicBoolean storageReachable = new java.util.concurrent.atomic.AtomicBoolean();
+        List<String> fenced = new CopyOnWriteArrayList<>();
+        AtomicInteger attempts = new AtomicInteger();
+        AtomicLong fencedAt = new AtomicLong();
+        n1.setFencer(lost -> {
+            attempts.incrementAndGet();
+            if (!storageReachable.get()) {
+                throw new IllegalStateException("storage unreachable");
+            }
+            fenced.add(lost.nodeId() + " " + lost.fenceTargets());
+            fencedAt.compareAndSet(0, System.nanoTime());
+        });
+        n1.join(LU, new RecordingWatcher());
+        n2.join(LU, new RecordingWatcher());
+        n2.announce(Member.bare("n2").withFenceTargets(List.of("test client-of-n2")));
+        await("n1 sees n2's fence targets", 5000,
+                () -> n1.members().stream().anyMatch(m -> m.nodeId().equals("n2") && !m.fenceTargets().isEmpty()));
+        AtomicLong goneAt = new AtomicLong();
+        n1.addMembershipListener(ms -> {
+            if (ms.stream().noneMatch(m -> m.nodeId().equals("n2"))) {
+                goneAt.compareAndSet(0, System.nanoTime());
+            }
+        });
+
+        silence(n2);
+        CompletableFuture<LuState> update = n1.update(LU, LuState::nextPrGeneration);
+        Thread.sleep(fragileSession().multipliedBy(2).plusSeconds(1).toMillis()); // well past the lease's end
+        assertThat(attempts.get()).as("fencing was tried").isPositive();
+        assertThat(update).as("no update goes on without an unfenced lost member").isNotDone();
+        assertThat(goneAt.get()).as("nobody is told an unfenced member is gone").isZero();
+
+        storageReachable.set(true);
+        assertThat(get(update).version()).isEqualTo(1);
+        await("n1 sees n2 gone", 5000, () -> goneAt.get() != 0);
+        assertThat(fenced).containsExactly("n2 [test client-of-n2]");
+        assertThat(fencedAt.get()).isLessThan(goneAt.get());
+    }
+
+    /** A member that closes cleanly withdrew what it had in flight: it is not fenced. */
+    @Test
+    void aMemberThatClosesCleanlyIsNotFenced() throws Exception {
+        Coordinator n1 = node("n1");
+        Coordinator n2 = node("n2");
+        List<String> fenced = new CopyOnWriteArrayList<>();
+        n1.setFencer(lost -> fenced.add(lost.nodeId()));
+        n1.join(LU, new RecordingWatcher());
+        n2.join(LU, new RecordingWatcher());
+        n2.announce(Member.bare("n2").withFenceTargets(List.of("test client-of-n2")));
+        await("n1 sees n2's fence targets", 5000,
+                () -> n1.members().stream().anyMatch(m -> m.nodeId().equals("n2") && !m.fenceTargets().isEmpty()));
+        n2.close();
+        await("n1 sees n2 gone", 10000, () -> n1.members().stream().noneMatch(m -> m.nodeId().equals("n2")));
+        assertThat(get(n1.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
+        assertThat(fenced).isEmpty();
+    }
+
     @Test
     void aSilentPartitionStopsServingBeforeTheSessionCanExpireAndTheMemberIsWaitedForUntilItExpires() throws Exception {
         Coordinator n1 = node("n1");

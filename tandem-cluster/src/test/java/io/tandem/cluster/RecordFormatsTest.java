@@ -86,6 +86,10 @@ class RecordFormatsTest {
                 7, 2, List.of(3, 4));
         assertThat(Member.parse(m.render())).isEqualTo(m);
         assertThat(Member.parse(m.render() + "future-field 1\n")).isEqualTo(m);
+        Member fenced = m.withFenceTargets(List.of("rados 127.0.0.1:0/3141592", "rados 127.0.0.1:0/2718281"));
+        assertThat(fenced.render()).contains("fence rados 127.0.0.1:0/3141592\n");
+        assertThat(Member.parse(fenced.render())).isEqualTo(fenced);
+        assertThatThrownBy(() -> m.withFenceTargets(List.of("no-address"))).isInstanceOf(IllegalArgumentException.class);
         assertThat(Member.Portal.parse("[fe80::1]:3261")).isEqualTo(new Member.Portal("fe80::1", 3261));
         assertThat(new Member.Portal("fe80::1", 3261).toString()).isEqualTo("[fe80::1]:3261");
         assertThatThrownBy(() -> Member.Portal.parse("host")).isInstanceOf(IllegalArgumentException.class);

@@ -62,6 +62,7 @@ import java.util.function.Function;
 public final class TandemNode implements AutoCloseable {
     /** Subdirectory of the data directory where the local coordinator keeps LU state (APTPL reservations). */
     public static final String STATE_DIRECTORY = "state";
+    private static final System.Logger LOG = System.getLogger(TandemNode.class.getName());
 
     /** Longest a LUN removal waits for its device to drain and close. */
     private static final long REMOVAL_WAIT_SECONDS = 60;
@@ -84,10 +85,15 @@ public final class TandemNode implements AutoCloseable {
     private Set<Integer> lastLiveGroups = Set.of();
     private ConfigStore.ConfigListener configListener;
     private ServingListener servingListener;
+    /** Fences lost nodes' rbd clients, and lists this node's own. */
+    private final RbdFencer rbdFencer;
+    /** What this node announces, less its fence targets (set once its portals are bound). */
+    private volatile Member announcedBase;
 
     private TandemNode(NodeConfig config, Coordinator coordinator, ScsiTarget scsiTarget, IscsiServer iscsi,
                        Consumer<String> events, Function<BlockDevice, BlockDevice> deviceDecorator,
-                       long appliedClusterVersion) {
+                       long appliedClusterVersion, RbdFencer rbdFencer) {
+        this.rbdFencer = rbdFencer;
         this.config = config;
         this.coordinator = coordinator;
         this.scsiTarget = scsiTarget;
@@ -122,6 +128,10 @@ public final class TandemNode implements AutoCloseable {
         Coordinator coordinator = config.cluster() == null
                 ? LocalCoordinator.persistent(config.dataDir().resolve(STATE_DIRECTORY))
                 : Coordinators.open(config);
+        // Set before any LUN is announced: a lost node's rbd clients are blocklisted before the
+        // cluster goes on without it.
+        RbdFencer rbdFencer = new RbdFencer();
+        coordinator.setFencer(rbdFencer);
         try {
             long clusterVersion = 0;
             if (config.cluster() != null) {
@@ -134,7 +144,7 @@ public final class TandemNode implements AutoCloseable {
                 }
             }
             for (LunConfig lun : config.luns()) {
-                specs.add(spec(lun, open(config.dataDir(), lun, deviceDecorator)));
+                specs.add(spec(lun, open(config.dataDir(), lun, deviceDecorator, rbdFencer)));
             }
             ScsiTarget scsiTarget = new ScsiTarget(config.targetName(), specs, LuIdentity.DEFAULT_COMPANY_ID, coordinator);
             for (LunConfig lun : config.luns()) {
@@ -156,7 +166,7 @@ public final class TandemNode implements AutoCloseable {
                 scsiTarget.close();
                 throw e;
             }
-            TandemNode node = new TandemNode(config, coordinator, scsiTarget, iscsi, events, deviceDecorator, clusterVersion);
+            TandemNode node = new TandemNode(config, coordinator, scsiTarget, iscsi, events, deviceDecorator, clusterVersion, rbdFencer);
             node.joinCluster();
             return node;
         } catch (IOException | RuntimeException e) {
@@ -249,6 +259,8 @@ public final class TandemNode implements AutoCloseable {
             servingListener = serving -> {
                 if (serving) {
                     clusterEvents.execute(this::membershipChanged);
+                    // Back after the cluster declared this node lost? Its rbd clients were fenced.
+                    Thread.ofVirtual().name("rbd-renew-" + config.nodeId()).start(this::renewFencedRbdClients);
                 }
             };
             coordinator.addServingListener(servingListener);
@@ -256,7 +268,8 @@ public final class TandemNode implements AutoCloseable {
             coordinator.config().addListener(configListener);
             iscsi.advertise(() -> ClusterNodes.portals(coordinator.members(), iscsi.ownPortals(), group));
         }
-        coordinator.announce(new Member(coordinator.nodeId(), portals, group, group, List.of(group)));
+        announcedBase = new Member(coordinator.nodeId(), portals, group, group, List.of(group));
+        announceSelf();
         if (c.cluster() != null) {
             // Recorded after announcing: a group the others learn of is then live from the start,
             // never Unavailable for the moment between the two.
@@ -267,6 +280,29 @@ public final class TandemNode implements AutoCloseable {
                     .ifPresent(e -> configChanged(ClusterDocument.KEY, e)));
         } else {
             scsiTarget.membership(Set.of(group));
+        }
+    }
+
+    /**
+     * Reopens, through new Ceph clients, the rbd LUNs whose clients the cluster blocklisted (this
+     * node was declared lost and is back), then publishes the new clients as fence targets.
+     */
+    private void renewFencedRbdClients() {
+        try {
+            if (!closed && rbdFencer.renewFenced()) {
+                announceSelf();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "renewing fenced rbd clients failed (the LUNs answer FENCED until the"
+                    + " node restarts): " + e, e);
+        }
+    }
+
+    /** Publishes this node's member record with the fence targets of the LUNs it has open now. */
+    private void announceSelf() {
+        Member base = announcedBase;
+        if (base != null) {
+            coordinator.announce(base.withFenceTargets(rbdFencer.targets()));
         }
     }
 
@@ -384,9 +420,12 @@ public final class TandemNode implements AutoCloseable {
     }
 
     /** Opens the LUN's device and wraps it with the decorator (closing it if that fails). */
-    private static BlockDevice open(Path dataDir, LunConfig lun, Function<BlockDevice, BlockDevice> decorator)
+    private static BlockDevice open(Path dataDir, LunConfig lun, Function<BlockDevice, BlockDevice> decorator, RbdFencer fencer)
             throws IOException {
         BlockDevice opened = open(dataDir, lun);
+        if (opened instanceof RenewableRbdDevice rbd) {
+            fencer.register(rbd);
+        }
         try {
             return decorator.apply(opened);
         } catch (RuntimeException e) {
@@ -417,7 +456,7 @@ public final class TandemNode implements AutoCloseable {
             if (lun.rbd().createBytes() > 0 && !lun.readOnly()) {
                 RbdBlockDevice.createImage(settings, lun.rbd().createBytes());
             }
-            return RbdBlockDevice.open(settings, lun.blockSize(), lun.readOnly());
+            return new RenewableRbdDevice(settings, lun.blockSize(), lun.readOnly());
         } catch (RuntimeException e) {
             // e.g. CephUnavailableException (the client libraries are not installed) or a connection failure
             throw new IOException("LUN " + lun.number() + " (rbd " + settings.spec() + "): " + e.getMessage(), e);
@@ -485,7 +524,7 @@ public final class TandemNode implements AutoCloseable {
         List<LunConfig> luns = new ArrayList<>(config.luns());
         luns.add(lun);
         NodeConfig updated = config.withLuns(luns); // validates: number and name unused
-        BlockDevice device = open(config.dataDir(), lun, deviceDecorator);
+        BlockDevice device = open(config.dataDir(), lun, deviceDecorator, rbdFencer);
         try {
             scsiTarget.addLogicalUnit(spec(lun, device), LunAcl.only(lun.initiators()), lun.alua());
         } catch (RuntimeException e) {
@@ -493,6 +532,7 @@ public final class TandemNode implements AutoCloseable {
             throw e;
         }
         config = updated;
+        announceSelf(); // an rbd LUN adds a Ceph client to fence
         return "lun " + lun.number() + " (" + lun.name() + ") added: " + describe(lun);
     }
 

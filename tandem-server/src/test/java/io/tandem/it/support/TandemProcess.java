@@ -26,10 +26,12 @@ public final class TandemProcess implements AutoCloseable {
 
     private final Process process;
     private final InetSocketAddress portal;
+    private final StringBuffer output;
 
-    private TandemProcess(Process process, InetSocketAddress portal) {
+    private TandemProcess(Process process, InetSocketAddress portal, StringBuffer output) {
         this.process = process;
         this.portal = portal;
+        this.output = output;
     }
 
     public static TandemProcess serve(String... serveArgs) throws Exception {
@@ -39,10 +41,12 @@ public final class TandemProcess implements AutoCloseable {
         cmd.addAll(List.of(serveArgs));
         Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        StringBuffer all = new StringBuffer();
         Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
                     lines.add(line);
+                    all.append(line).append('\n');
                 }
             } catch (IOException ignored) {
                 // the process ended or was killed
@@ -72,11 +76,34 @@ public final class TandemProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new AssertionError("server did not start:\n" + output);
         }
-        return new TandemProcess(process, found);
+        return new TandemProcess(process, found, all);
     }
 
     public InetSocketAddress portal() {
         return portal;
+    }
+
+    /** Everything the process printed so far (stdout and stderr). */
+    public String output() {
+        return output.toString();
+    }
+
+    /** SIGSTOP: the whole process freezes (its sockets stay open), as in a long stall. */
+    public void stop() throws Exception {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a frozen process runs on. */
+    public void cont() throws Exception {
+        if (process.isAlive()) {
+            signal("CONT");
+        }
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).as("kill -%s", name).isZero();
     }
 
     /** SIGKILL: no shutdown hook, no flush; only what is already on disk survives. */

@@ -3,6 +3,7 @@ package io.tandem.storage.rbd;
 import io.tandem.ceph.CephException;
 import io.tandem.ceph.Errno;
 import io.tandem.ceph.IoCtx;
+import io.tandem.ceph.OsdMap;
 import io.tandem.ceph.Rados;
 import io.tandem.ceph.RbdFeature;
 import io.tandem.ceph.RbdImage;
@@ -229,6 +230,29 @@ public final class RbdBlockDevice implements BlockDevice {
      */
     public String clientAddress() {
         return rados.addresses();
+    }
+
+    /**
+     * Fences another Ceph client (a lost node's {@link #clientAddress()}) for {@code seconds}, through
+     * this device's client: returns once this client has the OSD map carrying the blocklist entry,
+     * so every operation it sends afterwards reaches an OSD only after that OSD refuses the fenced
+     * client.
+     */
+    public void blocklist(String clientAddress, int seconds) {
+        rados.blocklistAdd(clientAddress, seconds);
+    }
+
+    /**
+     * Fetches the latest OSD map into this device's client (after another client of this process
+     * blocklisted someone), with the same effect on its later operations as {@link #blocklist}.
+     */
+    public void awaitLatestOsdMap() {
+        OsdMap.awaitLatest(rados);
+    }
+
+    /** Whether {@link #close} was called. */
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override
