@@ -68,8 +68,13 @@ public final class RbdBlockDevice implements BlockDevice {
     private static final int WRITE_ZEROES_THICK = 1;
     /** Unit that librbd gives back storage in by default (rbd_discard_granularity_bytes). */
     private static final int DEALLOCATION_GRANULARITY = 64 * 1024;
-    /** Objects examined by one provisioning status call at most, so it stays quick on huge images. */
+    /** Objects one diff iteration of a provisioning status call examines at most. */
     private static final long PROVISIONING_WINDOW_OBJECTS = 64;
+    /**
+     * Objects one provisioning status call examines at most, so it stays quick on huge sparse
+     * images (4 GiB of the default 4 MiB objects).
+     */
+    static final long PROVISIONING_SCAN_OBJECTS = 1024;
 
     private final Rados rados;
     private final boolean ownsRados;
@@ -450,9 +455,14 @@ public final class RbdBlockDevice implements BlockDevice {
     }
 
     /**
-     * From librbd's diff iteration over at most {@link #PROVISIONING_WINDOW_OBJECTS} objects from
-     * {@code lba}: what lies in an existing object is mapped (whole blocks, rounding outwards),
-     * the rest deallocated.
+     * From librbd's diff iteration, window by window ({@link #PROVISIONING_WINDOW_OBJECTS} objects
+     * each) from {@code lba}: what lies in an existing object is mapped (whole blocks, rounding
+     * outwards), the rest deallocated. The scan goes on until the answer holds {@code maxExtents}
+     * extents, reaches the end of the image, or has examined {@link #PROVISIONING_SCAN_OBJECTS}
+     * objects: without an object map librbd asks the OSDs about every object, so a huge, sparse
+     * image is answered in parts (the initiator asks again from where the answer stopped), while
+     * an image of a few GiB is described to its end in one answer, as hosts (and libiscsi's
+     * SANITIZE tests) expect of a short allocation length.
      */
     @Override
     public CompletableFuture<List<ProvisioningExtent>> provisioningStatus(long lba, int maxExtents) {
@@ -461,41 +471,57 @@ public final class RbdBlockDevice implements BlockDevice {
             return CompletableFuture.failedFuture(invalid);
         }
         long count = blockCount;
-        long start = lba * blockSize;
-        long windowEnd = Math.min(count * blockSize,
-                (start / layout.objectSize() + PROVISIONING_WINDOW_OBJECTS) * layout.objectSize());
+        long objectSize = layout.objectSize();
+        long imageEnd = count * blockSize;
         return track(() -> CompletableFuture.supplyAsync(() -> {
             List<ProvisioningExtent> extents = new ArrayList<>();
             long[] next = {lba};
             int limit = Math.max(1, maxExtents);
-            image.diffIterate(start, windowEnd - start, false, (offset, length, exists) -> {
-                if (!exists) {
-                    return true;
+            long windowStart = lba * blockSize;
+            long scanned = 0;
+            while (extents.size() < limit && windowStart < imageEnd && scanned < PROVISIONING_SCAN_OBJECTS) {
+                long windowEnd = Math.min(imageEnd, (windowStart / objectSize + PROVISIONING_WINDOW_OBJECTS) * objectSize);
+                image.diffIterate(windowStart, windowEnd - windowStart, false, (offset, length, exists) -> {
+                    if (!exists) {
+                        return true;
+                    }
+                    long from = Math.max(next[0], offset / blockSize);
+                    long to = Math.min(count, Math.ceilDiv(offset + length, blockSize));
+                    if (to <= from) {
+                        return true;
+                    }
+                    if (from > next[0]) {
+                        append(extents, new ProvisioningExtent(next[0], from - next[0], ProvisioningExtent.State.DEALLOCATED));
+                    }
+                    append(extents, new ProvisioningExtent(from, to - from, ProvisioningExtent.State.MAPPED));
+                    next[0] = to;
+                    return extents.size() < limit;
+                });
+                if (extents.size() >= limit) {
+                    break; // the iteration stopped early: what follows next[0] is unknown
                 }
-                long from = Math.max(next[0], offset / blockSize);
-                long to = Math.min(count, Math.ceilDiv(offset + length, blockSize));
-                if (to <= from) {
-                    return true;
+                long windowBlocks = windowEnd / blockSize;
+                if (next[0] < windowBlocks) {
+                    append(extents, new ProvisioningExtent(next[0], windowBlocks - next[0], ProvisioningExtent.State.DEALLOCATED));
+                    next[0] = windowBlocks;
                 }
-                if (from > next[0]) {
-                    extents.add(new ProvisioningExtent(next[0], from - next[0], ProvisioningExtent.State.DEALLOCATED));
-                }
-                if (!extents.isEmpty() && extents.getLast().state() == ProvisioningExtent.State.MAPPED
-                        && extents.getLast().end() == from) {
-                    ProvisioningExtent last = extents.removeLast();
-                    extents.add(new ProvisioningExtent(last.lba(), to - last.lba(), ProvisioningExtent.State.MAPPED));
-                } else {
-                    extents.add(new ProvisioningExtent(from, to - from, ProvisioningExtent.State.MAPPED));
-                }
-                next[0] = to;
-                return extents.size() < limit;
-            });
-            long windowBlocks = windowEnd / blockSize;
-            if (extents.size() < limit && next[0] < windowBlocks) {
-                extents.add(new ProvisioningExtent(next[0], windowBlocks - next[0], ProvisioningExtent.State.DEALLOCATED));
+                scanned += Math.ceilDiv(windowEnd, objectSize) - windowStart / objectSize;
+                windowStart = Math.max(windowEnd, next[0] * blockSize);
             }
             return extents.size() > limit ? List.copyOf(extents.subList(0, limit)) : List.copyOf(extents);
         }, blocking), StorageException.Kind.READ_ERROR, "provisioning status", lba);
+    }
+
+    /** Adds an extent, merged into the last one when it continues it in the same state. */
+    private static void append(List<ProvisioningExtent> extents, ProvisioningExtent e) {
+        if (!extents.isEmpty()) {
+            ProvisioningExtent last = extents.getLast();
+            if (last.state() == e.state() && last.end() == e.lba()) {
+                extents.set(extents.size() - 1, new ProvisioningExtent(last.lba(), e.end() - last.lba(), e.state()));
+                return;
+            }
+        }
+        extents.add(e);
     }
 
     /**

@@ -42,6 +42,8 @@ class RbdBlockDeviceTest {
     private static Rados admin;
     private static IoCtx adminIo;
     private final List<AutoCloseable> opened = new ArrayList<>();
+    /** Images a test made besides {@link #name}, removed after it. */
+    private final List<String> images = new ArrayList<>();
     private String name;
     private RbdBlockDevice device;
 
@@ -70,6 +72,9 @@ class RbdBlockDeviceTest {
             c.close();
         }
         RbdImage.remove(adminIo, name);
+        for (String other : images) {
+            RbdImage.remove(adminIo, other);
+        }
     }
 
     /** A device with its own RADOS client, as another node would have. */
@@ -320,6 +325,50 @@ class RbdBlockDeviceTest {
                 .containsExactly(new ProvisioningExtent(object3, device.blockCount() - object3,
                         ProvisioningExtent.State.DEALLOCATED));
         assertThat(device.provisioningStatus(5, 1).join()).hasSize(1);
+    }
+
+    /**
+     * An image of more objects than one diff iteration window (256 objects of 64 KiB) is described
+     * to its end in one answer: libiscsi's Sanitize.BlockErase asks GET LBA STATUS with room for 15
+     * descriptors and wants the whole LU covered.
+     */
+    @Test
+    void provisioningStatusDescribesAnImageOfManyWindowsToItsEnd(CephCluster cluster) throws IOException {
+        images.add(name);
+        name = "dev-" + UUID.randomUUID();
+        RbdImage.create(adminIo, name, 16 * MIB, ACTIVE_ACTIVE, 16);
+        RbdBlockDevice many = openDevice(cluster, 512, false);
+        long last = many.blockCount() - 1;
+        ByteBuffer data = ByteBuffer.allocateDirect(512);
+        many.write(1, data.duplicate(), false).join();
+        many.write(last, data.duplicate(), false).join();
+        List<ProvisioningExtent> extents = many.provisioningStatus(0, 15).join();
+        assertThat(extents).extracting(ProvisioningExtent::state).containsExactly(
+                ProvisioningExtent.State.MAPPED, ProvisioningExtent.State.DEALLOCATED, ProvisioningExtent.State.MAPPED);
+        assertThat(extents.get(0).lba()).isZero();
+        assertThat(extents.get(1).lba()).isEqualTo(extents.get(0).end());
+        assertThat(extents.get(1).end()).isLessThanOrEqualTo(last);
+        assertThat(extents.get(2).lba()).isEqualTo(extents.get(1).end());
+        assertThat(extents.get(2).end()).isEqualTo(many.blockCount());
+        many.deallocate(0, many.blockCount(), false).join();
+        assertThat(many.provisioningStatus(0, 15).join())
+                .containsExactly(new ProvisioningExtent(0, many.blockCount(), ProvisioningExtent.State.DEALLOCATED));
+    }
+
+    /** A huge sparse image is answered in parts: one call examines a bounded number of objects. */
+    @Test
+    void provisioningStatusOfAHugeSparseImageStopsAtItsScanBudget(CephCluster cluster) throws IOException {
+        images.add(name);
+        name = "dev-" + UUID.randomUUID();
+        long objects = 2 * RbdBlockDevice.PROVISIONING_SCAN_OBJECTS;
+        RbdImage.create(adminIo, name, objects * 4096, ACTIVE_ACTIVE, 12);
+        RbdBlockDevice huge = openDevice(cluster, 512, false);
+        long perObject = 4096 / 512;
+        long budget = RbdBlockDevice.PROVISIONING_SCAN_OBJECTS * perObject;
+        assertThat(huge.provisioningStatus(0, 15).join())
+                .containsExactly(new ProvisioningExtent(0, budget, ProvisioningExtent.State.DEALLOCATED));
+        assertThat(huge.provisioningStatus(budget, 15).join())
+                .containsExactly(new ProvisioningExtent(budget, huge.blockCount() - budget, ProvisioningExtent.State.DEALLOCATED));
     }
 
     /** SANITIZE and file systems deallocate in chunks smaller than an object: the object is still given back. */
