@@ -34,9 +34,11 @@
 # First the two 4K tests run once at half length against Tandem, unrecorded (JIT warm-up).
 # Then each round runs every test on every client, the client order rotating by round so
 # that background load on a shared machine hits all alike. Reported: medians, tandem/qemu
-# (the goal is >= 0.90; a lower ratio is flagged) and tandem/rbd, and the 1-minute load
-# average sampled before each run (min/median/max): this compares clients on one machine,
-# it is no absolute figure, and with two cores the client, Tandem and the OSD share them.
+# (the goal is >= 0.90; a lower ratio is flagged) and tandem/rbd; the CPU time per operation
+# of the client process, of Tandem and of the OSD (from /proc: where the cycles go when the
+# CPUs are the limit); and the 1-minute load average sampled before each run (min/median/max).
+# This compares clients on one machine, it is no absolute figure: on a small machine the
+# client, Tandem and the OSD share the same CPUs.
 #
 # Run lengths   --quick           default (full)
 #   rounds      2                 5                (--rounds N)
@@ -183,12 +185,35 @@ rbd_bench_args() {
     printf '%s' "bench --io-type $type --io-size $bytes --io-threads $threads --io-pattern $pattern --io-total $((count * bytes)) --rbd_cache=false"
 }
 
+# CPU time in clock ticks: of process PID (user + system), and of this shell's reaped children
+# (the clients: run_bounded waits for them). Fields after the ")" that ends the command name.
+proc_ticks() {
+    local s
+    [[ $1 != 0 && -r /proc/$1/stat ]] && s=$(<"/proc/$1/stat") || { echo 0; return; }
+    awk '{ print $12 + $13 }' <<<"${s##*) }"
+}
+children_ticks() { local s; s=$(<"/proc/$$/stat"); awk '{ print $14 + $15 }' <<<"${s##*) }"; }
+osd_pid=$(<"$ceph_dir/run/osd.0.pid")
+hz=$(getconf CLK_TCK)
+
 declare -a loads=()
-# measure CLIENT "CMD" UNIT LOG: one run; sets REPLY to its IOPS or MB/s. The client runs in
-# this shell (through run_bounded), so a signal stops it through the cleanup trap.
+declare -A cpu=()
+# measure CLIENT "CMD" UNIT LOG: one run; sets REPLY to its IOPS or MB/s, and records the CPU
+# time per operation of the client, Tandem and the OSD. The client runs in this shell (through
+# run_bounded), so a signal stops it through the cleanup trap.
 measure() {
-    local client=$1 cmd=$2 unit=$3 logfile=$4 rc=0 ops bytes
+    local client=$1 cmd=$2 unit=$3 logfile=$4 rc=0 ops bytes count c0 t0 o0
     loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+    count=$(sed -n 's/.* -c \([0-9]*\).*/\1/p' <<<"$cmd")
+    c0=$(children_ticks); o0=$(proc_ticks "$osd_pid"); t0=$(proc_ticks "${tandem_pid:-0}")
+    measure_run "$client" "$cmd" "$unit" "$logfile"
+    CPU_US=$(awk -v n="$count" -v hz="$hz" -v c="$(($(children_ticks) - c0))" \
+        -v t="$(($(proc_ticks "${tandem_pid:-0}") - t0))" -v o="$(($(proc_ticks "$osd_pid") - o0))" \
+        'BEGIN { f = 1e6 / hz / n; printf "%.0f %.0f %.0f", c * f, t * f, o * f }')
+}
+
+measure_run() {
+    local client=$1 cmd=$2 unit=$3 logfile=$4 rc=0 ops bytes
     if [[ $client == rbd ]]; then
         # shellcheck disable=SC2046  # a word list
         run_bounded 600 rbd -c "$conf" $(rbd_bench_args "$cmd") "${url[rbd]}" >"$logfile" 2>&1 || rc=$?
@@ -228,7 +253,9 @@ for ((r = 1; r <= rounds; r++)); do
         for c in "${order[@]}"; do
             measure "$c" "$cmd" "$unit" "$out/$c.$(slug "$name").run$r.log"
             values["$name|$c"]+="$REPLY "
-            log "round $r/$rounds  $name  $c: $REPLY $unit"
+            read -r cc ct co <<<"$CPU_US"
+            cpu["$name|$c|client"]+="$cc "; cpu["$name|$c|tandem"]+="$ct "; cpu["$name|$c|osd"]+="$co "
+            log "round $r/$rounds  $name  $c: $REPLY $unit  (CPU us/op: client $cc, tandem $ct, osd $co)"
         done
     done
 done
@@ -254,6 +281,19 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
         [[ $a != - && $b != - ]] && rb=$(ratio "$a" "$b")
         awk -v r="$rq" 'BEGIN { exit !(r != "-" && r < 0.90) }' && flag="  < 0.90"
         printf '%-24s %-5s %10s %10s %10s %12s %11s%s\n' "$name" "$unit" "$a" "$q" "$b" "$rq" "$rb" "$flag"
+    done
+    echo
+    echo "CPU time per operation, microseconds (medians): client process, Tandem, OSD; their sum"
+    printf '%-24s %-7s %8s %8s %8s %8s\n' test client client tandem osd sum
+    for t in "${tests[@]}"; do
+        IFS='|' read -r name _ _ <<<"$t"
+        for c in "${clients[@]}"; do
+            a=$(median "${cpu["$name|$c|client"]}"); b=$(median "${cpu["$name|$c|tandem"]}")
+            o=$(median "${cpu["$name|$c|osd"]}")
+            [[ $c == tandem ]] || b=-
+            printf '%-24s %-7s %8s %8s %8s %8s\n' "${name#qemu }" "$c" "$a" "$b" "$o" \
+                "$(awk -v a="$a" -v b="$b" -v o="$o" 'BEGIN { printf "%.0f", a + b + o }')"
+        done
     done
     echo
     echo "all runs:"
