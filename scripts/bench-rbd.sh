@@ -12,14 +12,17 @@
 #     exclusive lock), written end to end once before anything is measured (qemu-img bench -w
 #     -s 1M through QEMU's rbd driver), removed at the end.
 #   - Tandem: `./tandem serve --portal 127.0.0.1:P --config lun.yaml`, LUN 0 =
-#     `{ backend: rbd, pool: rbd, image: IMAGE, ceph-conf: CONF, block-size: 512 }`; Tandem
-#     forces rbd_cache=false.
+#     `{ backend: rbd, pool: rbd, image: IMAGE, ceph-conf: CONF, block-size: 512 }` (Tandem
+#     forces rbd_cache=false) and LUN 1 = `{ backend: memory, size: SIZE, block-size: 512 }`,
+#     also written once.
 #
 # Clients and tests (N4K, N1M from --quick/defaults; STEP = 20975616, see scripts/bench.sh)
 #   tandem  qemu-img bench over iscsi://127.0.0.1:P/IQN/0 (libiscsi)
 #   qemu    qemu-img bench over rbd:rbd/IMAGE:conf=CONF:rbd_cache=false (QEMU's own rbd driver:
 #           direct librbd with the identical client program, the baseline of the ratio)
 #   rbd     rbd bench --rbd_cache=false (a second reference; its own I/O generator)
+#   mem     qemu-img bench over iSCSI to the memory LUN of the same Tandem: the iSCSI path
+#           alone, no storage (where the ceiling of the tandem row lies on this machine)
 #     4K rand read QD32   qemu-img bench -f raw -t none -d 32 -s 4096 -S STEP -c N4K URL
 #                         rbd bench --io-type read --io-size 4K --io-threads 32 --io-pattern rand --io-total N4K*4K
 #     4K rand write QD32  qemu-img bench ... -c N4K -w --pattern=165 URL
@@ -47,7 +50,7 @@
 #                                                   everything and exits 143)
 #
 # Usage: scripts/bench-rbd.sh [--quick] [--rounds N] [--size SIZE] [--ceph-port P]
-#            [--ceph-dir DIR] [--only tandem,qemu,rbd] [--time-limit MINUTES] [--out DIR]
+#            [--ceph-dir DIR] [--only tandem,qemu,rbd,mem] [--time-limit MINUTES] [--out DIR]
 # Results go to OUT/summary.txt (default target/bench-rbd/<date>-<pid>/) with every log.
 set -euo pipefail
 
@@ -64,7 +67,7 @@ rounds=""
 size=256M
 ceph_port=40400
 ceph_dir=""
-only="tandem,qemu,rbd"
+only="tandem,qemu,rbd,mem"
 time_limit=""
 out=""
 while [[ $# -gt 0 ]]; do
@@ -91,11 +94,11 @@ fi
 [[ "$ceph_port" =~ ^[0-9]+$ ]] && ((ceph_port >= 1024 && ceph_port < 65535)) || die "bad --ceph-port '$ceph_port'"
 clients=()
 IFS=',' read -r -a wanted <<<"$only"
-for c in tandem qemu rbd; do
+for c in tandem qemu rbd mem; do
     for w in "${wanted[@]}"; do [[ $w == "$c" ]] && clients+=("$c"); done
 done
 for w in "${wanted[@]}"; do
-    case $w in tandem|qemu|rbd) ;; *) die "--only takes tandem, qemu and rbd, comma-separated" ;; esac
+    case $w in tandem|qemu|rbd|mem) ;; *) die "--only takes tandem, qemu, rbd and mem, comma-separated" ;; esac
 done
 [[ ${#clients[@]} -gt 0 ]] || die "--only names no client"
 
@@ -155,10 +158,11 @@ run_bounded 600 qemu-img bench -f raw -t none -w -d 4 -s 1M -c $((size_bytes / 1
 declare -A url=()
 url[qemu]=$rbd_url
 url[rbd]=rbd/$image
-if [[ " ${clients[*]} " == *" tandem "* ]]; then
+if [[ " ${clients[*]} " == *" tandem "* || " ${clients[*]} " == *" mem "* ]]; then
     cat >"$workdir/lun.yaml" <<EOF
 luns:
   - { number: 0, name: lun0, backend: rbd, pool: rbd, image: $image, ceph-conf: $conf, block-size: 512 }
+  - { number: 1, name: mem, backend: memory, size: $size_bytes, block-size: 512 }
 EOF
     start_tandem "$workdir/tandem-data" "$(pick_free_port 13290)" "$out/tandem.log" --config "$workdir/lun.yaml"
     url[tandem]=$TARGET_URL
@@ -166,6 +170,9 @@ EOF
     run_bounded 30 iscsi-readcapacity16 "$TARGET_URL" >"$out/tandem.capacity" 2>&1 || die "Tandem: READ CAPACITY failed"
     got=$(sed -n 's/^Total size:\([0-9]*\).*/\1/p' "$out/tandem.capacity")
     [[ "$got" == "$size_bytes" ]] || die "Tandem reports $got bytes, expected $size_bytes"
+    url[mem]=${TARGET_URL%/*}/1
+    run_bounded 600 qemu-img bench -f raw -t none -w -d 4 -s 1M -c $((size_bytes / 1048576)) --pattern=90 "${url[mem]}" \
+        >"$out/prefill-mem.log" 2>&1 || { _show_log_tail "$out/prefill-mem.log"; die "prefill of the memory LUN failed"; }
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -223,7 +230,7 @@ measure_run() {
         bytes=$(numfmt --from=iec "$(sed -n 's/.* -s \([0-9KM]*\).*/\1/p' <<<"$cmd")")
         REPLY=$(metric "$unit" "$ops" "$bytes" 1)
     else
-        [[ $client == tandem ]] && { kill -0 "$tandem_pid" 2>/dev/null || die "Tandem exited (see $out/tandem.log)"; }
+        [[ $client == tandem || $client == mem ]] && { kill -0 "$tandem_pid" 2>/dev/null || die "Tandem exited (see $out/tandem.log)"; }
         # shellcheck disable=SC2086  # cmd is a word list from the table
         run_bounded 600 $cmd "${url[$client]}" >"$logfile" 2>&1 || rc=$?
         [[ $rc -eq 0 ]] || die "'$cmd ${url[$client]}' exited with status $rc (see $logfile)"
@@ -235,10 +242,12 @@ measure_run() {
 slug() { tr ' /' '__' <<<"$1"; }
 
 if [[ -n "${url[tandem]:-}" ]]; then
-    # Warm-up, not recorded: Tandem's JVM compiles its data path before the first measured run.
-    for t in "${tests[@]:0:2}"; do
+    # Warm-up, not recorded: Tandem's JVM compiles its data path before the first measured run
+    # (4K at half length, 1M at a quarter).
+    for t in "${tests[@]}"; do
         IFS='|' read -r name unit cmd <<<"$t"
-        measure tandem "${cmd/ -c $n4k/ -c $((n4k / 2))}" "$unit" "$out/tandem.$(slug "$name").warmup.log"
+        cmd=${cmd/ -c $n4k/ -c $((n4k / 2))}
+        measure tandem "${cmd/ -c $n1m/ -c $((n1m / 4))}" "$unit" "$out/tandem.$(slug "$name").warmup.log"
         log "warm-up  $name  tandem: $REPLY $unit"
     done
 fi
@@ -270,8 +279,9 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
     echo "load average (1 min) before each run: min $(tr ' ' '\n' <<<"${loads[*]}" | sort -g | head -n 1)," \
         "median $(median "${loads[*]}"), max $(tr ' ' '\n' <<<"${loads[*]}" | sort -g | tail -n 1)"
     echo "java: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1), TANDEM_JAVA_OPTS: ${TANDEM_JAVA_OPTS:-(none)}"
-    echo "tandem = qemu-img over iSCSI to Tandem; qemu = qemu-img over QEMU's rbd driver; rbd = rbd bench"
-    printf '\n%-24s %-5s %10s %10s %10s %12s %11s\n' test unit tandem qemu rbd tandem/qemu tandem/rbd
+    echo "tandem = qemu-img over iSCSI to Tandem's rbd LUN; qemu = qemu-img over QEMU's rbd driver (direct"
+    echo "librbd); rbd = rbd bench; mem = qemu-img over iSCSI to a memory LUN of the same Tandem (no storage)"
+    printf '\n%-24s %-5s %10s %10s %10s %12s %11s %10s\n' test unit tandem qemu rbd tandem/qemu tandem/rbd mem
     for t in "${tests[@]}"; do
         IFS='|' read -r name unit _ <<<"$t"
         name=${name#qemu }
@@ -280,7 +290,8 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
         [[ $a != - && $q != - ]] && rq=$(ratio "$a" "$q")
         [[ $a != - && $b != - ]] && rb=$(ratio "$a" "$b")
         awk -v r="$rq" 'BEGIN { exit !(r != "-" && r < 0.90) }' && flag="  < 0.90"
-        printf '%-24s %-5s %10s %10s %10s %12s %11s%s\n' "$name" "$unit" "$a" "$q" "$b" "$rq" "$rb" "$flag"
+        printf '%-24s %-5s %10s %10s %10s %12s %11s %10s%s\n' "$name" "$unit" "$a" "$q" "$b" "$rq" "$rb" \
+            "$(cell "qemu $name" mem)" "$flag"
     done
     echo
     echo "CPU time per operation, microseconds (medians): client process, Tandem, OSD; their sum"
@@ -290,7 +301,7 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
         for c in "${clients[@]}"; do
             a=$(median "${cpu["$name|$c|client"]}"); b=$(median "${cpu["$name|$c|tandem"]}")
             o=$(median "${cpu["$name|$c|osd"]}")
-            [[ $c == tandem ]] || b=-
+            [[ $c == tandem || $c == mem ]] || b=-
             printf '%-24s %-7s %8s %8s %8s %8s\n' "${name#qemu }" "$c" "$a" "$b" "$o" \
                 "$(awk -v a="$a" -v b="$b" -v o="$o" 'BEGIN { printf "%.0f", a + b + o }')"
         done
