@@ -91,7 +91,9 @@ else
 fi
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
 [[ "$time_limit" =~ ^[1-9][0-9]*$ ]] || die "--time-limit must be a positive number of minutes"
-[[ "$ceph_port" =~ ^[0-9]+$ ]] && ((ceph_port >= 1024 && ceph_port < 65535)) || die "bad --ceph-port '$ceph_port'"
+if ! [[ "$ceph_port" =~ ^[0-9]+$ ]] || ((ceph_port < 1024 || ceph_port >= 65535)); then
+    die "bad --ceph-port '$ceph_port'"
+fi
 clients=()
 IFS=',' read -r -a wanted <<<"$only"
 for c in tandem qemu rbd mem; do
@@ -183,8 +185,8 @@ tests=("${tests[@]:0:4}")   # the qemu-img rows; iscsi-perf has no librbd counte
 
 # rbd_bench_args "CMD": the rbd bench arguments equivalent to a qemu-img row
 rbd_bench_args() {
-    local cmd=$1 type=read threads pattern bytes count
-    [[ $cmd == *" -w "* ]] && type=write
+    local cmd=$1 type="read" threads pattern bytes count
+    [[ $cmd == *" -w "* ]] && type="write"
     bytes=$(numfmt --from=iec "$(sed -n 's/.* -s \([0-9KM]*\).*/\1/p' <<<"$cmd")")
     count=$(sed -n 's/.* -c \([0-9]*\).*/\1/p' <<<"$cmd")
     threads=$(sed -n 's/.* -d \([0-9]*\).*/\1/p' <<<"$cmd")
@@ -196,7 +198,10 @@ rbd_bench_args() {
 # (the clients: run_bounded waits for them). Fields after the ")" that ends the command name.
 proc_ticks() {
     local s
-    [[ $1 != 0 && -r /proc/$1/stat ]] && s=$(<"/proc/$1/stat") || { echo 0; return; }
+    if [[ $1 == 0 || ! -r /proc/$1/stat ]] || ! s=$(<"/proc/$1/stat"); then
+        echo 0
+        return
+    fi
     awk '{ print $12 + $13 }' <<<"${s##*) }"
 }
 children_ticks() { local s; s=$(<"/proc/$$/stat"); awk '{ print $14 + $15 }' <<<"${s##*) }"; }
