@@ -227,6 +227,13 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 c.initialize();
                 return null;
             }).get();
+            // Curator reports the first CONNECTED asynchronously; if it arrived while joining, the
+            // join left serving to the resynchronisation it queued: let that run before returning.
+            try {
+                c.sessionExecutor.submit(() -> null).get(settings.connectionTimeout().toMillis() * 3, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException stillResynchronising) {
+                // serving follows when it is done; updates meanwhile fail as "not serving"
+            }
             return c;
         } catch (ExecutionException e) {
             c.close();
