@@ -183,6 +183,21 @@ class TandemClusterTest {
      * REPORT TARGET PORT GROUPS on {@code lun} until it answers; the unit attentions it reported
      * first. Unlike TEST UNIT READY it runs in every ALUA state and under every reservation.
      */
+    /**
+     * The unit attentions of a nexus once it has any: a configuration change (a LUN added or removed)
+     * is applied by the other nodes as they hear of it, after the LU table changed.
+     */
+    private static List<Integer> awaitUnitAttentions(IscsiSession s) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            List<Integer> seen = drainUnitAttentions(s);
+            if (!seen.isEmpty() || System.nanoTime() > deadline) {
+                return seen;
+            }
+            Thread.sleep(20);
+        }
+    }
+
     private static List<Integer> unitAttentions(IscsiSession s, int lun) throws IOException {
         byte[] cdb = {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0};
         List<Integer> seen = new ArrayList<>();
@@ -867,7 +882,7 @@ class TandemClusterTest {
         nodes.get(1).addLun(new LunConfig(2, "added", LunConfig.Backend.FILE, dir.resolve("added.img"), 4L << 20, BLOCK, false));
         await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(2) != null), "every node exports the new LUN");
         for (Map.Entry<Integer, IscsiSession> path : paths.entrySet()) {
-            assertThat(drainUnitAttentions(path.getValue())).as("REPORTED LUNS DATA HAS CHANGED through node %d", path.getKey())
+            assertThat(awaitUnitAttentions(path.getValue())).as("REPORTED LUNS DATA HAS CHANGED through node %d", path.getKey())
                     .containsExactly(UA_REPORTED_LUNS_CHANGED);
             assertThat(path.getValue().device(LUN).reportLuns()).containsExactly(0, 2);
         }
@@ -875,7 +890,7 @@ class TandemClusterTest {
         nodes.get(2).removeLun(2);
         await(() -> nodes.values().stream().allMatch(n -> n.scsiTarget().logicalUnit(2) == null), "every node drops the removed LUN");
         for (Map.Entry<Integer, IscsiSession> path : paths.entrySet()) {
-            assertThat(drainUnitAttentions(path.getValue())).as("REPORTED LUNS DATA HAS CHANGED through node %d", path.getKey())
+            assertThat(awaitUnitAttentions(path.getValue())).as("REPORTED LUNS DATA HAS CHANGED through node %d", path.getKey())
                     .containsExactly(UA_REPORTED_LUNS_CHANGED);
             assertThat(path.getValue().device(LUN).reportLuns()).containsExactly(0);
             ScsiResult gone = path.getValue().execute(ScsiRequest.read(2, Cdbs.read10(0, 1), BLOCK));
