@@ -67,7 +67,10 @@ mapfile -t multipath_tests < <(timeout 30 iscsi-test-cu -l | sed -n 's/^ALL\.\(M
 make_tmpdir tandem-conformance-cluster
 work=$REPLY
 pair_plan=$work/suites-pair.txt
-sed -e 's/#.*//' "$PLAN" | grep -E '\[' >"$pair_plan" || die "$PLAN has no tagged runs"
+sed -e 's/#.*//' "$PLAN" | grep -E '\[' | grep -vF '[one-node]' >"$pair_plan" || die "$PLAN has no tagged runs"
+# The 2-node plan: the whole plan but the runs tagged [one-node].
+cluster_plan=$work/suites-cluster.txt
+sed -e 's/#.*//' "$PLAN" | grep -vF '[one-node]' >"$cluster_plan"
 
 declare -a CLUSTER_URL=()
 declare -A CLUSTER_LU_URL=()
@@ -120,7 +123,7 @@ run_plan() {
 for n in "${clusters[@]}"; do
     start_cluster_demo "$n" "$work/cluster-$n" "$out/cluster-$n.log" --conformance-luns --nop-timeout 90 "${demo_extra[@]}"
     if [[ $n -eq 2 ]]; then
-        run_plan 2-nodes "$PLAN" 1 2
+        run_plan 2-nodes "$cluster_plan" 1 2
     else
         for pair in 1,2 2,3 3,1; do
             run_plan "3-nodes-${pair/,/-}" "$pair_plan" "${pair%,*}" "${pair#*,}"

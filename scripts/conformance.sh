@@ -18,6 +18,8 @@
 #                                   script adds when it starts Tandem; see --url-readonly)
 #                      [4k-physical] run it against an LU with 512-byte logical and 4 KiB
 #                                   physical blocks (LUN 2, LBPPBE=3; see --url-4k-physical)
+#                      [one-node]   run it against one node only: scripts/conformance-cluster.sh
+#                                   leaves it out of its cluster plans
 #                      [removable]  run it against an LU with a removable medium (LUN 3,
 #                                   INQUIRY RMB=1; see --url-removable)
 #   --target KIND    start a fresh target of this kind: tandem (default) or tgt
@@ -150,7 +152,8 @@ if [[ -n "$suites_file" ]]; then
                 "[read-only]"*) lu=read-only; tags=${tags#"[read-only]"} ;;
                 "[4k-physical]"*) lu=4k-physical; tags=${tags#"[4k-physical]"} ;;
                 "[removable]"*) lu=removable; tags=${tags#"[removable]"} ;;
-                *) die "$suites_file:$n: unknown tag '$tags' (known: [multipath] [read-only] [4k-physical] [removable])" ;;
+                "[one-node]"*) tags=${tags#"[one-node]"} ;; # scripts/conformance-cluster.sh leaves these out
+                *) die "$suites_file:$n: unknown tag '$tags' (known: [multipath] [read-only] [4k-physical] [removable] [one-node])" ;;
             esac
         done
         [[ $mp -eq 1 && $lu != lun0 && $lu != removable ]] && die "$suites_file:$n: runs on LUN 1 or 2 have one path"
