@@ -96,6 +96,7 @@ run_plan() {
     log "plan $label: first path on node $first, second path on node $second"
     zero_start "${CLUSTER_URL[first]}"
     "$TANDEM_ROOT/scripts/conformance.sh" --suites-file "$plan" --max-skips "$MAX_SKIPS" \
+        --also-allow "$TANDEM_ROOT/conformance/known-bugs-cluster.txt" \
         --initiator2 "$INITIATOR2" --out "$dir" \
         --url "${CLUSTER_URL[first]}" --url2 "${CLUSTER_URL[second]}" \
         --url-readonly "${CLUSTER_LU_URL[$first/1]}" --url-4k-physical "${CLUSTER_LU_URL[$first/2]}" \
