@@ -401,13 +401,7 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
             printf '%-30s %-5s %10s %10s %9s %10s %9s%s\n' "$name" "$unit" "$s" "$c" "$cr" "$a" "$ar" "$flag"
         done
         echo
-        echo "all runs:"
-        for t in "${tests[@]}"; do
-            IFS='|' read -r name unit _ <<<"$t"
-            for k in "${kinds[@]}"; do
-                printf '  %-30s %-9s %s\n' "$name" "$k" "${values["$name|$k"]}"
-            done
-        done
+        print_all_runs "${kinds[@]}"
     fi
 } | tee "$out/summary.txt"
 echo "logs: $out"

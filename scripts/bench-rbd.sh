@@ -312,12 +312,6 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
         done
     done
     echo
-    echo "all runs:"
-    for t in "${tests[@]}"; do
-        IFS='|' read -r name unit _ <<<"$t"
-        for c in "${clients[@]}"; do
-            printf '  %-24s %-7s %s\n' "${name#qemu }" "$c" "${values["$name|$c"]}"
-        done
-    done
+    print_all_runs "${clients[@]}"
 } | tee "$out/summary.txt"
 echo "logs: $out"

@@ -155,12 +155,6 @@ done
         printf '%-30s %-5s %12s %12s %8s\n' "$name" "$unit" "${a:--}" "${b:--}" "$ratio"
     done
     echo
-    echo "all runs:"
-    for t in "${tests[@]}"; do
-        IFS='|' read -r name unit _ <<<"$t"
-        for k in "${kinds[@]}"; do
-            printf '  %-30s %-6s %s\n' "$name" "$k" "${values["$name|$k"]}"
-        done
-    done
+    print_all_runs "${kinds[@]}"
 } | tee "$out/summary.txt"
 echo "logs: $out"

@@ -43,3 +43,16 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { if
 
 # ratio A B: prints A/B with two decimals, or - when B is not positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# print_all_runs KIND...: every recorded value per test and kind, from the arrays `tests` and
+# `values` ("name|kind" -> "v1 v2 ...") of the calling script.
+print_all_runs() {
+    local t name unit k
+    echo "all runs:"
+    for t in "${tests[@]}"; do
+        IFS='|' read -r name unit _ <<<"$t"
+        for k in "$@"; do
+            printf '  %-30s %-9s %s\n' "$name" "$k" "${values["$name|$k"]}"
+        done
+    done
+}
