@@ -677,9 +677,11 @@ final class IscsiConnection implements TransportPort {
             }
             result.whenComplete((r, failure) -> {
                 int code = failure != null ? 0xff : responseCode(r);
-                sendTaskManagementResponse(itt, immediate, code);
                 if (tmf == TaskManagementFunction.TARGET_COLD_RESET && code == 0) {
-                    server.coldReset();
+                    server.coldReset(this);
+                    sendLastResponse(() -> sendTaskManagementResponse(itt, immediate, code), "target cold reset");
+                } else {
+                    sendTaskManagementResponse(itt, immediate, code);
                 }
             });
         };
@@ -731,6 +733,22 @@ final class IscsiConnection implements TransportPort {
             case AUTHORIZATION_FAILED -> 6;
             case FUNCTION_REJECTED -> 0xff;
         };
+    }
+
+    /**
+     * Sends a response after which the connection serves nothing more, and closes it. The writer
+     * lock is held across both, so no response can follow it: an initiator that answers it at once
+     * (libiscsi's TEST UNIT READY right after TARGET COLD RESET) finds the connection gone instead
+     * of the old nexus still serving, however late this thread runs.
+     */
+    private void sendLastResponse(Runnable send, String reason) {
+        writer.lock().lock();
+        try {
+            send.run();
+            terminate(reason);
+        } finally {
+            writer.lock().unlock();
+        }
     }
 
     private void sendTaskManagementResponse(int itt, boolean immediate, int code) {
@@ -852,6 +870,20 @@ final class IscsiConnection implements TransportPort {
     }
 
     // ---------------------------------------------------------------- teardown
+
+    /**
+     * The initiator closed its side of this connection, which the reader may not have noticed yet
+     * (see {@link TcpConnectionTable}); a connection already closed here counts as closed.
+     */
+    boolean peerClosed() {
+        try {
+            return channel.getLocalAddress() instanceof InetSocketAddress local
+                    && channel.getRemoteAddress() instanceof InetSocketAddress remote
+                    && TcpConnectionTable.peerClosed(local, remote);
+        } catch (IOException e) {
+            return true;
+        }
+    }
 
     /** Closes a full-feature connection for TARGET COLD RESET; discovery sessions stay. */
     void terminateAfterColdReset() {

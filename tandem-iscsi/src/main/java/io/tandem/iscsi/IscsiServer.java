@@ -43,7 +43,7 @@ public final class IscsiServer implements AutoCloseable {
     /** What SendTargets lists; by default this server's own bound portals. */
     private volatile Supplier<List<AdvertisedPortal>> advertised = this::ownPortals;
     private volatile boolean closing;
-    private final Runnable coldResetListener = this::coldReset;
+    private final Runnable coldResetListener = () -> coldReset(null);
     /** Releases of ended sessions' nexuses still in progress, by initiator port (each session's {@code releaseDone}). */
     private final Map<IscsiSession.SessionKey, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
     private static final long RELEASE_WAIT_SECONDS = 10;
@@ -158,6 +158,17 @@ public final class IscsiServer implements AutoCloseable {
         IscsiSession old = discovery ? null : sessions.remove(key);
         List<CompletableFuture<Void>> previous = new ArrayList<>();
         if (!discovery) {
+            // The initiator's other sessions whose connection it already closed: their nexus is
+            // lost now, before the new one serves anything (their readers may not have seen the
+            // close yet; a reconnect with a new ISID would otherwise find what they held still held).
+            for (IscsiSession other : sessions.values()) {
+                IscsiConnection connection = other.connection;
+                if (other.key.initiatorName().equals(key.initiatorName()) && other.key.targetName().equals(key.targetName())
+                        && connection != null && connection.peerClosed()) {
+                    connection.terminate("closed by the initiator");
+                    previous.add(unregister(other));
+                }
+            }
             releasing.forEach((k, f) -> {
                 if (k.initiatorName().equals(key.initiatorName()) && k.targetName().equals(key.targetName())) {
                     previous.add(f);
@@ -270,14 +281,18 @@ public final class IscsiServer implements AutoCloseable {
     }
 
     /**
-     * TARGET COLD RESET (RFC 7143 11.5.1): after the response to the function went out, every
-     * connection of every session is closed; initiators log in again and find the power-on unit
-     * attention. Discovery sessions are left alone. In a cluster the target is every node's: the
-     * other nodes close theirs when they apply the reset (see {@link ScsiTarget#addColdResetListener}).
+     * TARGET COLD RESET (RFC 7143 11.5.1): every connection of every session is closed; initiators
+     * log in again and find the power-on unit attention. Discovery sessions are left alone. The
+     * issuing connection ({@code issuer}, may be null) is left to close itself right after its
+     * response; the others close now, before that response goes out, so none serves a command after
+     * the initiator heard the reset is done. In a cluster the target is every node's: the other
+     * nodes close theirs when they apply the reset (see {@link ScsiTarget#addColdResetListener}).
      */
-    void coldReset() {
+    void coldReset(IscsiConnection issuer) {
         for (IscsiConnection connection : connections) {
-            connection.terminateAfterColdReset();
+            if (connection != issuer) {
+                connection.terminateAfterColdReset();
+            }
         }
     }
 
