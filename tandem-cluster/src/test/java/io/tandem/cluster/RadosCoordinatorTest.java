@@ -42,7 +42,7 @@ class RadosCoordinatorTest extends CoordinatorContractTest {
 
     static CephCluster ceph;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new java.util.concurrent.CopyOnWriteArrayList<>();
     private String cluster;
 
     @BeforeAll
@@ -271,6 +271,27 @@ class RadosCoordinatorTest extends CoordinatorContractTest {
         get(n2.config().put("cluster-config", "two".getBytes(StandardCharsets.UTF_8), ConfigStore.ANY));
         await("n1 hears of the change", 5000, () -> n1.config().get("cluster-config")
                 .map(e -> new String(e.value(), StandardCharsets.UTF_8).equals("two")).orElse(false));
+    }
+
+    /**
+     * A node that died holding the join lock (the lock names a lease nobody holds) does not keep
+     * the cluster from starting: the next node fences the dead holder's client and breaks the lock.
+     */
+    @Test
+    void aJoinLockLeftByADeadNodeIsBrokenAndNoLockOutlivesAJoin() throws Exception {
+        String lock = "tandem." + cluster + ".join";
+        try (Rados admin = ceph.connect(); IoCtx io = admin.ioContext(CephCluster.POOL)) {
+            io.writeFull(lock, "tandem-join 1\nn9 1 1 127.0.0.1%3A0%2F1\n".getBytes(StandardCharsets.UTF_8));
+            long started = System.nanoTime();
+            RadosCoordinator n1 = node("n1");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+            assertThat(n1.serving()).isTrue();
+            assertThatThrownBy(() -> io.stat(lock)).as("the join lock after a start")
+                    .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+            node("n2");
+            assertThatThrownBy(() -> io.stat(lock)).as("the join lock after a second start")
+                    .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+        }
     }
 
     @Test
