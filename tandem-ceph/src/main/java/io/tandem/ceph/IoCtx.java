@@ -71,12 +71,14 @@ public final class IoCtx implements AutoCloseable {
      * at. ENOENT when there is no such object.
      */
     public Versioned readVersioned(String oid, int maxLength) {
-        Arena arena = Arena.ofAuto(); // librados writes into it until it calls back, even if this thread gave up
-        MemorySegment buf = arena.allocate(Math.max(1, maxLength));
-        MemorySegment name = Native.cString(arena, oid);
-        Completions.Versioned done = await(startVersioned("rados_aio_read(" + oid + ")", new Object[] {arena, buf, name},
-                c -> (int) LibRados.aioRead.invokeExact(io, name, c, buf, (long) maxLength, 0L)));
-        return new Versioned(buf.asSlice(0, done.value()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), done.version());
+        // Freed only once the call ended (await returns after librados called back, or after it refused the call).
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(1, maxLength));
+            MemorySegment name = Native.cString(arena, oid);
+            Completions.Versioned done = await(startVersioned("rados_aio_read(" + oid + ")", null,
+                    c -> (int) LibRados.aioRead.invokeExact(io, name, c, buf, (long) maxLength, 0L)));
+            return new Versioned(buf.asSlice(0, done.value()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), done.version());
+        }
     }
 
     /** Asynchronous read into a native segment; completes with the count read. */
@@ -130,13 +132,14 @@ public final class IoCtx implements AutoCloseable {
      * version lock); ENOENT when there is none.
      */
     public SizeVersion statVersioned(String oid) {
-        Arena arena = Arena.ofAuto();
-        MemorySegment size = arena.allocate(JAVA_LONG);
-        MemorySegment mtime = arena.allocate(JAVA_LONG);
-        MemorySegment name = Native.cString(arena, oid);
-        Completions.Versioned done = await(startVersioned("rados_aio_stat(" + oid + ")", new Object[] {arena, size, mtime, name},
-                c -> (int) LibRados.aioStat.invokeExact(io, name, c, size, mtime)));
-        return new SizeVersion(size.get(JAVA_LONG, 0), done.version());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(JAVA_LONG);
+            MemorySegment mtime = arena.allocate(JAVA_LONG);
+            MemorySegment name = Native.cString(arena, oid);
+            Completions.Versioned done = await(startVersioned("rados_aio_stat(" + oid + ")", null,
+                    c -> (int) LibRados.aioStat.invokeExact(io, name, c, size, mtime)));
+            return new SizeVersion(size.get(JAVA_LONG, 0), done.version());
+        }
     }
 
     /** The value of extended attribute {@code name} of {@code oid} (at most {@code maxLength} bytes); ENODATA when unset. */
@@ -161,7 +164,8 @@ public final class IoCtx implements AutoCloseable {
 
     /**
      * Waits for a call as a synchronous one would (bounded by the client's {@code rados_osd_op_timeout},
-     * like the synchronous calls); its failure is thrown as is.
+     * like the synchronous calls), uninterruptibly: buffers the call writes may be freed once this
+     * returns. Its failure is thrown as is.
      */
     static <T> T await(CompletableFuture<T> call) {
         try {

@@ -273,7 +273,6 @@ public final class RadosCoordinator implements Coordinator {
     private final ExecutorService blocking;
     private final LinkedBlockingQueue<Incoming> incoming = new LinkedBlockingQueue<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean registryRefreshQueued = new AtomicBoolean();
     private final AtomicBoolean configRefreshQueued = new AtomicBoolean();
     private final RadosConfigStore config;
 
@@ -338,7 +337,7 @@ public final class RadosCoordinator implements Coordinator {
             } else {
                 LOG.log(System.Logger.Level.DEBUG, "node {0}: joining live members {1}", nodeId(), live);
             }
-            mutateRegistry(s, r -> r.with(s.entry(announced)));
+            mutateRegistry(s, r -> r.with(s.entry(announced)), true);
         });
         config.refresh();
         startThread("lease", this::leaseLoop);
@@ -907,7 +906,7 @@ public final class RadosCoordinator implements Coordinator {
         announced = self;
         try {
             Session s = usableSession();
-            mutateRegistry(s, r -> s.holds(r.get(nodeId())) ? r.with(s.entry(self)) : r);
+            mutateRegistry(s, r -> s.holds(r.get(nodeId())) ? r.with(s.entry(self)) : r, true);
         } catch (RuntimeException e) {
             // A renewed session publishes the latest announcement.
             LOG.log(System.Logger.Level.WARNING, "node {0}: publishing its member record failed ({1}); it is published again "
@@ -937,8 +936,19 @@ public final class RadosCoordinator implements Coordinator {
         return reg;
     }
 
-    /** Compare-and-set of the registry; announces a change to every node. */
+    /** Compare-and-set of the registry; announces a change to every node (without waiting for them). */
     private RadosMemberRegistry mutateRegistry(Session s, UnaryOperator<RadosMemberRegistry> change) {
+        return mutateRegistry(s, change, false);
+    }
+
+    /**
+     * Compare-and-set of the registry; announces a change to every node. With {@code awaitHeard}
+     * the announcement goes out from this thread and returns once every live member re-read the
+     * registry (a member acknowledges {@code members} only then) or one notify round passed: a
+     * node that joins or announces new portals is then known to every node when this returns
+     * (SendTargets on any node lists it).
+     */
+    private RadosMemberRegistry mutateRegistry(Session s, UnaryOperator<RadosMemberRegistry> change, boolean awaitHeard) {
         while (true) {
             RadosObjects.Read r = RadosObjects.read(s.io, hubOid);
             RadosMemberRegistry current = RadosMemberRegistry.parse(r.data(), r.version());
@@ -951,7 +961,15 @@ public final class RadosCoordinator implements Coordinator {
             if (v > 0) {
                 next = next.atVersion(v);
                 learnRegistry(next);
-                announce("members");
+                if (awaitHeard) {
+                    try {
+                        Notify.send(s.io, hubOid, payload("members"), NOTIFY_ROUND);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "announcing members failed: {0}", e.toString());
+                    }
+                } else {
+                    announce("members");
+                }
                 return next;
             }
         }
@@ -1051,10 +1069,16 @@ public final class RadosCoordinator implements Coordinator {
                             follower.requested(in, Long.parseLong(f[2]));
                         }
                     }
-                    case "members" -> {
-                        ack(in, nodeId());
-                        refreshSoon(registryRefreshQueued, () -> readRegistry(usableSession()));
-                    }
+                    case "members" -> blocking.execute(() -> {
+                        // Acknowledged once re-read: an announcer that waits knows every node heard it.
+                        try {
+                            readRegistry(usableSession());
+                        } catch (RuntimeException e) {
+                            LOG.log(System.Logger.Level.DEBUG, "node {0}: re-reading the registry failed: {1}", nodeId(), e.toString());
+                        } finally {
+                            ack(in, nodeId());
+                        }
+                    });
                     case "config" -> {
                         ack(in, nodeId());
                         refreshSoon(configRefreshQueued, config::refresh);
@@ -1256,7 +1280,7 @@ public final class RadosCoordinator implements Coordinator {
                 followers.values().forEach(Follower::rejoining);
                 Session s = fresh;
                 // Under the join lock, like a start: a node starting meanwhile judges "is anybody live?" with this entry or before it.
-                withJoinLock(s, () -> mutateRegistry(s, r -> r.with(s.entry(announced))));
+                withJoinLock(s, () -> mutateRegistry(s, r -> r.with(s.entry(announced)), true));
                 List<CompletableFuture<Void>> caughtUp = new ArrayList<>();
                 followers.values().forEach(f -> caughtUp.add(f.requestCatchUp()));
                 CompletableFuture.allOf(caughtUp.toArray(CompletableFuture[]::new)).get(settings.updateTimeout().toMillis(),
