@@ -39,6 +39,18 @@ final class Completions {
         long returnValue(MemorySegment completion) throws Throwable;
 
         void release(MemorySegment completion) throws Throwable;
+
+        /**
+         * The version of the object the call read or wrote, kept in the completion (librados'
+         * {@code rados_aio_get_version}); a library without object versions does not offer it.
+         */
+        default long version(MemorySegment completion) throws Throwable {
+            throw new UnsupportedOperationException("object versions");
+        }
+    }
+
+    /** What a call {@linkplain #startVersioned started with its version} ended with. */
+    record Versioned(long value, long version) {
     }
 
     /** Submits the asynchronous call with the completion it must report to; returns its return code. */
@@ -47,7 +59,17 @@ final class Completions {
         long submit(MemorySegment completion) throws Throwable;
     }
 
-    private record Pending(String call, CompletableFuture<Long> future, Object keepAlive) {
+    /** A started call: {@code future} or, for a call that reports its version, {@code versioned}. */
+    private record Pending(String call, CompletableFuture<Long> future, CompletableFuture<Versioned> versioned,
+                           Object keepAlive) {
+
+        void fail(Throwable t) {
+            if (future != null) {
+                future.completeExceptionally(t);
+            } else {
+                versioned.completeExceptionally(t);
+            }
+        }
     }
 
     private final String library;
@@ -74,34 +96,49 @@ final class Completions {
      */
     CompletableFuture<Long> start(String call, Object keepAlive, Submit submit) {
         CompletableFuture<Long> future = new CompletableFuture<>();
+        begin(new Pending(call, future, null, keepAlive), submit);
+        return future;
+    }
+
+    /**
+     * As {@link #start}, and the future also carries the version of the object the call touched,
+     * read from the call's own completion: unlike {@code rados_get_last_version}, which is one slot
+     * per I/O context that every synchronous call (a notify, a watch) overwrites, it cannot be
+     * another call's.
+     */
+    CompletableFuture<Versioned> startVersioned(String call, Object keepAlive, Submit submit) {
+        CompletableFuture<Versioned> future = new CompletableFuture<>();
+        begin(new Pending(call, null, future, keepAlive), submit);
+        return future;
+    }
+
+    private void begin(Pending call, Submit submit) {
         long id = ids.incrementAndGet();
         MemorySegment completion;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             int created = api.create(MemorySegment.ofAddress(id), callback, out);
             if (created < 0) {
-                future.completeExceptionally(CephException.of(library + " completion for " + call, created));
-                return future;
+                call.fail(CephException.of(library + " completion for " + call.call(), created));
+                return;
             }
             completion = out.get(ADDRESS, 0);
         } catch (Throwable t) {
-            future.completeExceptionally(t);
-            return future;
+            call.fail(t);
+            return;
         }
-        pending.put(id, new Pending(call, future, keepAlive));
+        pending.put(id, call);
         long submitted;
         try {
             submitted = submit.submit(completion);
         } catch (Throwable t) {
-            submitted = Long.MIN_VALUE;
             abandon(id, completion, t);
-            return future;
+            return;
         }
         if (submitted < 0) {
             // The library refused the call before queueing it: it will not call back.
-            abandon(id, completion, CephException.of(call, submitted));
+            abandon(id, completion, CephException.of(call.call(), submitted));
         }
-        return future;
     }
 
     private void abandon(long id, MemorySegment completion, Throwable failure) {
@@ -110,7 +147,7 @@ final class Completions {
             return; // it called back after all; the callback completed the future
         }
         release(completion);
-        p.future().completeExceptionally(failure);
+        p.fail(failure);
     }
 
     private void release(MemorySegment completion) {
@@ -129,28 +166,34 @@ final class Completions {
     /** The upcall: must not throw (an exception escaping an upcall ends the JVM). */
     @SuppressWarnings("unused")
     private void completed(MemorySegment completion, MemorySegment arg) {
+        Pending p = pending.remove(arg.address());
         try {
             long result;
+            long version = 0;
             try {
                 result = api.returnValue(completion);
+                if (p != null && p.versioned() != null && result >= 0) {
+                    version = api.version(completion);
+                }
             } finally {
                 release(completion);
             }
-            Pending p = pending.remove(arg.address());
             if (p == null) {
                 return;
             }
+            long v = version;
             COMPLETER.execute(() -> {
                 if (result < 0) {
-                    p.future().completeExceptionally(CephException.of(p.call(), result));
-                } else {
+                    p.fail(CephException.of(p.call(), result));
+                } else if (p.future() != null) {
                     p.future().complete(result);
+                } else {
+                    p.versioned().complete(new Versioned(result, v));
                 }
             });
         } catch (Throwable t) {
-            Pending p = pending.remove(arg.address());
             if (p != null) {
-                p.future().completeExceptionally(t);
+                p.fail(t);
             }
             LOG.log(System.Logger.Level.ERROR, library + ": completion callback failed", t);
         }

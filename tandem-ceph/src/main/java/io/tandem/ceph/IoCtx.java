@@ -8,10 +8,13 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * An I/O context ({@code rados_ioctx_t}): object operations in one pool. Thread-safe, except that
- * {@link #lastVersion()} reports the last operation of this context from any thread: callers that
- * need the version an operation produced use {@link #readVersioned} and {@link WriteOp#operateVersioned},
- * which pair the operation with its version under this context's lock.
+ * An I/O context ({@code rados_ioctx_t}): object operations in one pool. Thread-safe.
+ *
+ * <p>Object versions ({@link #readVersioned}, {@link #statVersioned}, {@link
+ * WriteOp#operateVersioned}) are taken from each operation's own completion. librados' {@code
+ * rados_get_last_version} is deliberately not offered: it is one slot per context that every
+ * synchronous call overwrites when it ends, notifications and watches included, so under
+ * concurrency it can report the version of another object.
  */
 public final class IoCtx implements AutoCloseable {
 
@@ -19,8 +22,6 @@ public final class IoCtx implements AutoCloseable {
     private final String pool;
     private final MemorySegment io;
     private final Lifetime lifetime;
-    /** Pairs an operation with rados_get_last_version. */
-    private final Object versionLock = new Object();
 
     IoCtx(Rados rados, String pool, MemorySegment io) {
         this.rados = rados;
@@ -70,9 +71,13 @@ public final class IoCtx implements AutoCloseable {
      * at. ENOENT when there is no such object.
      */
     public Versioned readVersioned(String oid, int maxLength) {
-        synchronized (versionLock) {
-            byte[] data = read(oid, 0, maxLength);
-            return new Versioned(data, lastVersion());
+        // Freed only once the call ended (await returns after librados called back, or after it refused the call).
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(1, maxLength));
+            MemorySegment name = Native.cString(arena, oid);
+            Completions.Versioned done = await(startVersioned("rados_aio_read(" + oid + ")", null,
+                    c -> (int) LibRados.aioRead.invokeExact(io, name, c, buf, (long) maxLength, 0L)));
+            return new Versioned(buf.asSlice(0, done.value()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), done.version());
         }
     }
 
@@ -127,9 +132,13 @@ public final class IoCtx implements AutoCloseable {
      * version lock); ENOENT when there is none.
      */
     public SizeVersion statVersioned(String oid) {
-        synchronized (versionLock) {
-            ObjectStat stat = stat(oid);
-            return new SizeVersion(stat.size(), lastVersion());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(JAVA_LONG);
+            MemorySegment mtime = arena.allocate(JAVA_LONG);
+            MemorySegment name = Native.cString(arena, oid);
+            Completions.Versioned done = await(startVersioned("rados_aio_stat(" + oid + ")", null,
+                    c -> (int) LibRados.aioStat.invokeExact(io, name, c, size, mtime)));
+            return new SizeVersion(size.get(JAVA_LONG, 0), done.version());
         }
     }
 
@@ -143,18 +152,26 @@ public final class IoCtx implements AutoCloseable {
         }
     }
 
-    /**
-     * The version of the object the last operation through this context read or wrote, from any
-     * thread (see the class comment).
-     */
-    public long lastVersion() {
+    /** Starts an asynchronous call on this context whose result carries the object version. */
+    CompletableFuture<Completions.Versioned> startVersioned(String call, Object keepAlive, Completions.Submit submit) {
         lifetime.enter();
         try {
-            return (long) LibRados.getLastVersion.invokeExact(io);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            return LibRados.completions.startVersioned(call, keepAlive, submit);
         } finally {
             lifetime.exit();
+        }
+    }
+
+    /**
+     * Waits for a call as a synchronous one would (bounded by the client's {@code rados_osd_op_timeout},
+     * like the synchronous calls), uninterruptibly: buffers the call writes may be freed once this
+     * returns. Its failure is thrown as is.
+     */
+    static <T> T await(CompletableFuture<T> call) {
+        try {
+            return call.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
         }
     }
 
@@ -165,10 +182,6 @@ public final class IoCtx implements AutoCloseable {
 
     Lifetime lifetime() {
         return lifetime;
-    }
-
-    Object versionLock() {
-        return versionLock;
     }
 
     /** Frees the context; idempotent. Operations still in flight must have completed. */

@@ -53,9 +53,9 @@ final class LibRados {
     static final MethodHandle read = fn("rados_read", ints(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
     static final MethodHandle remove = fn("rados_remove", ints(ADDRESS, ADDRESS));
     static final MethodHandle stat = fn("rados_stat", ints(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    static final MethodHandle getLastVersion = fn("rados_get_last_version", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     static final MethodHandle getxattr = fn("rados_getxattr", ints(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     static final MethodHandle aioRead = fn("rados_aio_read", ints(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+    static final MethodHandle aioStat = fn("rados_aio_stat", ints(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
 
     // compound write operations
     static final MethodHandle createWriteOp = fn("rados_create_write_op", FunctionDescriptor.of(ADDRESS));
@@ -78,6 +78,7 @@ final class LibRados {
     static final MethodHandle aioCreateCompletion2 = fn("rados_aio_create_completion2", ints(ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle aioGetReturnValue = fn("rados_aio_get_return_value", ints(ADDRESS));
     static final MethodHandle aioRelease = fn("rados_aio_release", voids(ADDRESS));
+    static final MethodHandle aioGetVersion = fn("rados_aio_get_version", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
 
     /** Asynchronous librados calls (one upcall stub for all of them). */
     static final Completions completions = new Completions("librados", new Completions.Api() {
@@ -95,6 +96,11 @@ final class LibRados {
         @Override
         public void release(java.lang.foreign.MemorySegment completion) throws Throwable {
             aioRelease.invokeExact(completion);
+        }
+
+        @Override
+        public long version(java.lang.foreign.MemorySegment completion) throws Throwable {
+            return (long) aioGetVersion.invokeExact(completion);
         }
     });
 }

@@ -176,15 +176,17 @@ public final class WriteOp implements AutoCloseable {
     }
 
     /**
-     * As {@link #operate}, and returns the object's version after the operation (paired under the
-     * context's version lock, see {@link IoCtx}).
+     * As {@link #operate}, and returns the object's version after the operation, as the
+     * operation's own completion reports it (see {@link IoCtx}).
      */
     public long operateVersioned(IoCtx io, String oid) {
         try {
-            synchronized (io.versionLock()) {
-                runSync(io, oid);
-                return io.lastVersion();
-            }
+            checkOpen();
+            MemorySegment name = Native.cString(arena, oid);
+            // The operation stays reachable (keep-alive) until librados called back; it is released after.
+            return IoCtx.await(io.startVersioned("rados_aio_write_op_operate(" + oid + ": " + description + ")", this,
+                    c -> (int) LibRados.aioWriteOpOperate.invokeExact(op, io.handle(), c, name, MemorySegment.NULL, 0)))
+                    .version();
         } finally {
             close();
         }

@@ -93,6 +93,55 @@ class RadosTest {
                 .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
     }
 
+    /**
+     * The version an operation reports is the version of the object it touched, even while other
+     * threads send notifications through the same context: librados records the version of every
+     * synchronous call, notify included, in one per-context slot ({@code rados_get_last_version}),
+     * so a read paired with that slot could report another object's version.
+     */
+    @Test
+    void aVersionBelongsToItsOwnOperationWhileNotificationsShareTheContext() throws Exception {
+        String hub = oid();
+        String record = oid();
+        for (int i = 0; i < 20; i++) {
+            io.writeFull(hub, bytes("hub " + i)); // the hub's version ends far from the record's
+        }
+        long recordVersion = WriteOp.create().create(true).writeFull(bytes("record")).operateVersioned(io, record);
+        long hubVersion = io.readVersioned(hub, 64).version();
+        for (int i = 0; i < 20 && hubVersion == recordVersion; i++) {
+            io.writeFull(hub, bytes("hub again " + i));
+            hubVersion = io.readVersioned(hub, 64).version();
+        }
+        assertThat(hubVersion).isNotEqualTo(recordVersion);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Thread> notifiers = new java.util.ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            notifiers.add(Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    Notify.send(io, hub, bytes("news"), java.time.Duration.ofSeconds(1)); // nobody watches: at once
+                }
+            }));
+        }
+        java.util.Set<Long> seen = new java.util.TreeSet<>();
+        int reads = 0;
+        try {
+            while (System.nanoTime() < deadline) {
+                seen.add(io.readVersioned(record, 64).version());
+                reads++;
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : notifiers) {
+                t.join(10_000);
+            }
+        }
+        assertThat(reads).isPositive();
+        assertThat(seen).as("versions reported by %d reads of an object at version %d (the notified object is at %d)",
+                reads, recordVersion, hubVersion).containsExactly(recordVersion);
+    }
+
     @Test
     void compareExtentAppliesAllOrNothing() {
         String oid = oid();

@@ -7,6 +7,7 @@ import io.tandem.ceph.Notify;
 import io.tandem.ceph.OsdMap;
 import io.tandem.ceph.Rados;
 import io.tandem.ceph.Watch;
+import io.tandem.ceph.WriteOp;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +44,18 @@ import java.util.function.UnaryOperator;
  * members        the hub: its content is the member registry ({@link RadosMemberRegistry}); every
  *                node holds one watch on it (its lease), and every notification goes through it
  * lu.&lt;lu&gt;         an LU's record ({@link LuRecordCodec}); the object version is the CAS token
+ * lu-index       the ids of every LU whose record exists (what a power on walks)
  * config         the cluster-wide configuration ({@link RadosConfigStore})
+ * join           the join lock: exists only while a node writes its entry; names the holder's lease
  * </pre>
+ *
+ * <h2>Power on</h2>
+ * The cluster is one SCSI target device: a cluster in which no member is live and that starts
+ * again was powered off and on. A node writes its registry entry under the join lock (exclusive
+ * create of {@code join}); the starting node that, holding it, finds no other entry whose watch a
+ * notification reaches rewrites every LU's record to {@link LuState#afterPowerLoss()}. Of nodes
+ * starting at once exactly one finds the cluster empty. A lock whose holder's watch no notification
+ * reaches any more is broken after its holder's client is blocklisted.
  *
  * <h2>Lease</h2>
  * A node's lease is its watch on the hub, registered with the watch timeout T
@@ -220,6 +231,8 @@ public final class RadosCoordinator implements Coordinator {
     private final Settings settings;
     private final String hubOid;
     private final String luPrefix;
+    private final String luIndexOid;
+    private final String joinLockOid;
 
     private volatile Session session;
     private final Map<String, Follower> followers = new ConcurrentHashMap<>();
@@ -260,7 +273,6 @@ public final class RadosCoordinator implements Coordinator {
     private final ExecutorService blocking;
     private final LinkedBlockingQueue<Incoming> incoming = new LinkedBlockingQueue<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean registryRefreshQueued = new AtomicBoolean();
     private final AtomicBoolean configRefreshQueued = new AtomicBoolean();
     private final RadosConfigStore config;
 
@@ -268,6 +280,8 @@ public final class RadosCoordinator implements Coordinator {
         this.settings = settings;
         this.hubOid = settings.objectPrefix() + "members";
         this.luPrefix = settings.objectPrefix() + "lu.";
+        this.luIndexOid = settings.objectPrefix() + "lu-index";
+        this.joinLockOid = settings.objectPrefix() + "join";
         this.announced = Member.bare(settings.nodeId());
         String id = settings.nodeId();
         this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-rados-session-" + id).factory());
@@ -314,7 +328,17 @@ public final class RadosCoordinator implements Coordinator {
         if (previous != null && !s.holds(previous)) {
             awaitPreviousIncarnation(s, previous);
         }
-        mutateRegistry(s, r -> r.with(s.entry(announced)));
+        // Judging "is anybody live?" and joining happen under one lock, so of nodes starting at
+        // once exactly the first finds the cluster empty.
+        withJoinLock(s, () -> {
+            List<String> live = liveOthers(s);
+            if (live.isEmpty()) {
+                powerOn(s);
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, "node {0}: joining live members {1}", nodeId(), live);
+            }
+            mutateRegistry(s, r -> r.with(s.entry(announced)), true);
+        });
         config.refresh();
         startThread("lease", this::leaseLoop);
         startThread("probe", this::probeLoop);
@@ -397,6 +421,175 @@ public final class RadosCoordinator implements Coordinator {
         return reply.watchers().contains(new Notify.Watcher(e.instanceId(), e.cookie()));
     }
 
+    // ---------------------------------------------------------------- joining and power on
+
+    /** What must run while holding the join lock. */
+    @FunctionalInterface
+    private interface Locked {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code body} holding the join lock: the object {@code join}, created exclusively, naming
+     * this session's lease. A holder whose watch a notification no longer reaches died while
+     * joining: its client is blocklisted (whatever it still had in flight must not land later)
+     * and the lock removed, guarded by the version read.
+     */
+    private void withJoinLock(Session s, Locked body) throws Exception {
+        byte[] mine = payload("tandem-join 1\n" + nodeId() + " " + s.instanceId + " " + Long.toUnsignedString(s.watch.cookie())
+                + " " + URLEncoder.encode(s.address, StandardCharsets.UTF_8) + "\n");
+        long deadline = System.nanoTime() + settings.leaseTimeout().multipliedBy(2).plus(settings.updateTimeout()).toNanos();
+        long held;
+        while (true) {
+            held = RadosObjects.compareAndSet(s.io, joinLockOid, 0, mine);
+            if (held > 0) {
+                break;
+            }
+            RadosObjects.Read r = RadosObjects.read(s.io, joinLockOid);
+            if (!r.exists()) {
+                continue; // released meanwhile
+            }
+            String[] holder = joinLockHolder(r.data());
+            Notify.Reply reply = Notify.send(s.io, hubOid, payload("probe"), NOTIFY_ROUND);
+            boolean alive = holder != null && reply.watchers().contains(
+                    new Notify.Watcher(Long.parseLong(holder[1]), Long.parseUnsignedLong(holder[2])));
+            if (!alive) {
+                LOG.log(System.Logger.Level.WARNING, "node {0}: the join lock''s holder ({1}) has no live lease; "
+                        + "blocklisting it and breaking the lock", nodeId(), holder == null ? "unreadable" : "node " + holder[0]);
+                if (holder != null) {
+                    s.rados.blocklistAdd(URLDecoder.decode(holder[3], StandardCharsets.UTF_8), BLOCKLIST_SECONDS);
+                }
+                removeGuarded(s, joinLockOid, r.version());
+                continue;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new CoordinatorException("node " + nodeId() + ": the join lock stays held by node " + holder[0]
+                        + " (client." + holder[1] + ")");
+            }
+            Thread.sleep(100);
+        }
+        try {
+            body.run();
+        } finally {
+            removeGuarded(s, joinLockOid, held);
+        }
+    }
+
+    /** The join lock's holder: node, client instance, watch cookie, URL-encoded address; null if unreadable. */
+    private static String[] joinLockHolder(byte[] data) {
+        String[] lines = new String(data, StandardCharsets.UTF_8).split("\n");
+        if (lines.length < 2 || !lines[0].equals("tandem-join 1")) {
+            return null;
+        }
+        String[] f = lines[1].split(" ");
+        try {
+            Long.parseLong(f[1]);
+            Long.parseUnsignedLong(f[2]);
+            return f.length == 4 ? f : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Removes an object if it still has {@code version}; nothing if it moved or is gone. */
+    private static void removeGuarded(Session s, String oid, long version) {
+        try {
+            WriteOp.create().assertVersion(version).remove().operate(s.io, oid);
+        } catch (CephException e) {
+            if (e.errno() != Errno.ENOENT && e.errno() != Errno.ERANGE && e.errno() != 75 /* EOVERFLOW */) {
+                throw e;
+            }
+        }
+    }
+
+    /** Other nodes holding a live lease: registry entries whose watch a notification reaches. */
+    private List<String> liveOthers(Session s) {
+        RadosMemberRegistry reg = readRegistry(s);
+        Notify.Reply reply = Notify.send(s.io, hubOid, payload("probe"), NOTIFY_ROUND);
+        List<String> live = new ArrayList<>();
+        for (RadosMemberRegistry.Entry e : reg.entries().values()) {
+            if (!e.nodeId().equals(nodeId()) && reaches(reply, e)) {
+                live.add(e.nodeId());
+            }
+        }
+        return live;
+    }
+
+    /**
+     * The first node of a cluster in which no node was live starts the SCSI target device anew: a
+     * power on for SPC-4. Every indexed LU's record keeps what survives a power loss
+     * ({@link LuState#afterPowerLoss()}: registrations and reservation only under APTPL), as one
+     * ordinary version change nobody else needs to apply (nobody is live).
+     */
+    private void powerOn(Session s) {
+        for (String luId : readLuIndex(s)) {
+            String oid = luOid(luId);
+            for (int attempt = 0; ; attempt++) {
+                RadosObjects.Read r = RadosObjects.read(s.io, oid);
+                if (!r.exists()) {
+                    break;
+                }
+                LuState stored = LuRecordCodec.parse(luId, r.data()).state();
+                LuState after = stored.afterPowerLoss();
+                if (after.sameContent(stored)) {
+                    break;
+                }
+                long v = RadosObjects.compareAndSet(s.io, oid, r.version(),
+                        LuRecordCodec.render(after.withVersion(stored.version() + 1), nodeId() + "/power-on"));
+                if (v > 0) {
+                    LOG.log(System.Logger.Level.INFO, "node {0}: first node of the cluster: LU {1} powered on ({2})", nodeId(), luId,
+                            stored.aptpl() ? "APTPL: registrations and reservation kept" : "registrations and reservation cleared");
+                    break;
+                }
+                if (attempt >= 10) {
+                    throw new CoordinatorException("node " + nodeId() + ": powering LU " + luId + " on lost 10 races in a row,"
+                            + " though no other node is live");
+                }
+            }
+        }
+    }
+
+    /** The LU ids of the index object ({@code tandem-lus 1}, then one {@code lu <URL-encoded id>} per line). */
+    private List<String> readLuIndex(Session s) {
+        return parseLuIndex(RadosObjects.read(s.io, luIndexOid).data());
+    }
+
+    private static List<String> parseLuIndex(byte[] data) {
+        String text = new String(data, StandardCharsets.UTF_8);
+        if (text.isEmpty()) {
+            return List.of();
+        }
+        if (!text.startsWith("tandem-lus 1\n")) {
+            throw new CoordinatorException("the LU index has an unknown format: '" + text.lines().findFirst().orElse("") + "'");
+        }
+        List<String> ids = new ArrayList<>();
+        for (String line : text.substring("tandem-lus 1\n".length()).split("\n")) {
+            if (line.startsWith("lu ")) {
+                ids.add(URLDecoder.decode(line.substring(3), StandardCharsets.UTF_8));
+            }
+        }
+        return ids;
+    }
+
+    /** Adds an LU to the index unless it is there (before its record can hold anything a power on must clear). */
+    private void indexLu(Session s, String luId) {
+        while (true) {
+            RadosObjects.Read r = RadosObjects.read(s.io, luIndexOid);
+            List<String> ids = parseLuIndex(r.data());
+            if (ids.contains(luId)) {
+                return;
+            }
+            StringBuilder b = new StringBuilder("tandem-lus 1\n");
+            for (String id : new TreeSet<>(ids)) {
+                b.append("lu ").append(URLEncoder.encode(id, StandardCharsets.UTF_8)).append('\n');
+            }
+            b.append("lu ").append(URLEncoder.encode(luId, StandardCharsets.UTF_8)).append('\n');
+            if (RadosObjects.compareAndSet(s.io, luIndexOid, r.version(), payload(b.toString())) > 0) {
+                return;
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- records
 
     @Override
@@ -438,7 +631,9 @@ public final class RadosCoordinator implements Coordinator {
             // applied, so an updater that was told "not joined" wrote before the read below.
             followers.put(luId, f);
             try {
-                RecordRead rr = readRecord(usableSession(), luId);
+                Session s = usableSession();
+                indexLu(s, luId);
+                RecordRead rr = readRecord(s, luId);
                 f.applied = rr.stored().state();
                 f.remember(rr.stored());
                 f.start();
@@ -711,7 +906,7 @@ public final class RadosCoordinator implements Coordinator {
         announced = self;
         try {
             Session s = usableSession();
-            mutateRegistry(s, r -> s.holds(r.get(nodeId())) ? r.with(s.entry(self)) : r);
+            mutateRegistry(s, r -> s.holds(r.get(nodeId())) ? r.with(s.entry(self)) : r, true);
         } catch (RuntimeException e) {
             // A renewed session publishes the latest announcement.
             LOG.log(System.Logger.Level.WARNING, "node {0}: publishing its member record failed ({1}); it is published again "
@@ -741,8 +936,19 @@ public final class RadosCoordinator implements Coordinator {
         return reg;
     }
 
-    /** Compare-and-set of the registry; announces a change to every node. */
+    /** Compare-and-set of the registry; announces a change to every node (without waiting for them). */
     private RadosMemberRegistry mutateRegistry(Session s, UnaryOperator<RadosMemberRegistry> change) {
+        return mutateRegistry(s, change, false);
+    }
+
+    /**
+     * Compare-and-set of the registry; announces a change to every node. With {@code awaitHeard}
+     * the announcement goes out from this thread and returns once every live member re-read the
+     * registry (a member acknowledges {@code members} only then) or one notify round passed: a
+     * node that joins or announces new portals is then known to every node when this returns
+     * (SendTargets on any node lists it).
+     */
+    private RadosMemberRegistry mutateRegistry(Session s, UnaryOperator<RadosMemberRegistry> change, boolean awaitHeard) {
         while (true) {
             RadosObjects.Read r = RadosObjects.read(s.io, hubOid);
             RadosMemberRegistry current = RadosMemberRegistry.parse(r.data(), r.version());
@@ -755,7 +961,15 @@ public final class RadosCoordinator implements Coordinator {
             if (v > 0) {
                 next = next.atVersion(v);
                 learnRegistry(next);
-                announce("members");
+                if (awaitHeard) {
+                    try {
+                        Notify.send(s.io, hubOid, payload("members"), NOTIFY_ROUND);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "announcing members failed: {0}", e.toString());
+                    }
+                } else {
+                    announce("members");
+                }
                 return next;
             }
         }
@@ -855,10 +1069,16 @@ public final class RadosCoordinator implements Coordinator {
                             follower.requested(in, Long.parseLong(f[2]));
                         }
                     }
-                    case "members" -> {
-                        ack(in, nodeId());
-                        refreshSoon(registryRefreshQueued, () -> readRegistry(usableSession()));
-                    }
+                    case "members" -> blocking.execute(() -> {
+                        // Acknowledged once re-read: an announcer that waits knows every node heard it.
+                        try {
+                            readRegistry(usableSession());
+                        } catch (RuntimeException e) {
+                            LOG.log(System.Logger.Level.DEBUG, "node {0}: re-reading the registry failed: {1}", nodeId(), e.toString());
+                        } finally {
+                            ack(in, nodeId());
+                        }
+                    });
                     case "config" -> {
                         ack(in, nodeId());
                         refreshSoon(configRefreshQueued, config::refresh);
@@ -1059,7 +1279,8 @@ public final class RadosCoordinator implements Coordinator {
                 session = fresh;
                 followers.values().forEach(Follower::rejoining);
                 Session s = fresh;
-                mutateRegistry(s, r -> r.with(s.entry(announced)));
+                // Under the join lock, like a start: a node starting meanwhile judges "is anybody live?" with this entry or before it.
+                withJoinLock(s, () -> mutateRegistry(s, r -> r.with(s.entry(announced)), true));
                 List<CompletableFuture<Void>> caughtUp = new ArrayList<>();
                 followers.values().forEach(f -> caughtUp.add(f.requestCatchUp()));
                 CompletableFuture.allOf(caughtUp.toArray(CompletableFuture[]::new)).get(settings.updateTimeout().toMillis(),

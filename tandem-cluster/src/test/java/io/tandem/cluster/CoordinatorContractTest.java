@@ -306,6 +306,97 @@ abstract class CoordinatorContractTest {
                 .cause().isInstanceOf(IllegalStateException.class);
     }
 
+    // ---------------------------------------------------------------- power on
+
+    static final NexusId C = new NexusId("iqn.2026-01.test:c,i,0x000000000003", 2);
+    static final LuStateWatcher NOTHING_TO_APPLY = (previous, next) -> CompletableFuture.completedFuture(null);
+
+    private static LuState reserve(Coordinator node, boolean aptpl) throws Exception {
+        return get(node.update(LU, s -> s.withRegistration(new Registration(A, 7)).withRegistration(new Registration(C, 8))
+                .withReservation(new PersistentReservation(A, ReservationType.WRITE_EXCLUSIVE)).withAptpl(aptpl)
+                .withSpc2Holder(C).withCapacityBlocks(4096).withAluaOwnerGroup(2).withModeParameters(0x5)
+                .nextPrGeneration()));
+    }
+
+    /**
+     * A cluster in which no node is live and that starts again is a power on of the target device:
+     * the first node to join keeps of every LU's record what SPC-4 keeps through a power loss. A
+     * node restarting while another is live changes nothing.
+     */
+    @Test
+    void withoutAptplTheFirstNodeOfAStoppedClusterClearsTheReservationsButKeepsTheLusConfiguration() throws Exception {
+        Coordinator n1 = node("n1");
+        Coordinator n2 = node("n2");
+        n1.join(LU, NOTHING_TO_APPLY);
+        LuState before = reserve(n1, false);
+        n2.close();
+        Coordinator again = node("n2");
+        assertThat(again.join(LU, NOTHING_TO_APPLY)).as("joined a live cluster").isEqualTo(before);
+        again.close();
+        n1.close();
+
+        Coordinator first = node("n2");
+        LuState after = first.join(LU, NOTHING_TO_APPLY);
+        assertThat(after.version()).isEqualTo(before.version() + 1);
+        assertThat(after.registrations()).isEmpty();
+        assertThat(after.reservation()).isNull();
+        assertThat(after.spc2Holder()).isNull();
+        assertThat(after.modeParameters()).isZero();
+        assertThat(after.prGeneration()).isEqualTo(before.prGeneration());
+        assertThat(after.capacityBlocks()).isEqualTo(4096);
+        assertThat(after.aluaOwnerGroup()).isEqualTo(2);
+        // A second node joining the now live cluster changes nothing more.
+        assertThat(node("n1").join(LU, NOTHING_TO_APPLY)).isEqualTo(after);
+    }
+
+    @Test
+    void withAptplRegistrationsAndTheReservationSurviveAStopOfEveryNode() throws Exception {
+        Coordinator n1 = node("n1");
+        n1.join(LU, NOTHING_TO_APPLY);
+        LuState before = reserve(n1, true);
+        n1.close();
+
+        LuState after = node("n1").join(LU, NOTHING_TO_APPLY);
+        assertThat(after.registrations()).isEqualTo(before.registrations());
+        assertThat(after.reservation()).isEqualTo(before.reservation());
+        assertThat(after.spc2Holder()).as("SPC-2 reservations never survive a power loss").isNull();
+        assertThat(after.modeParameters()).isZero();
+    }
+
+    /** Nodes starting at once into a stopped cluster: exactly one powers it on, the others join it live. */
+    @Test
+    void ofNodesStartingTogetherIntoAStoppedClusterOnlyTheFirstPowersItOn() throws Exception {
+        Coordinator n1 = node("n1");
+        n1.join(LU, NOTHING_TO_APPLY);
+        LuState before = reserve(n1, false);
+        n1.close();
+
+        List<CompletableFuture<LuState>> joined = new ArrayList<>();
+        for (String id : List.of("n1", "n2", "n3")) {
+            CompletableFuture<LuState> f = new CompletableFuture<>();
+            joined.add(f);
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    Coordinator c = node(id);
+                    LuState s = c.join(LU, NOTHING_TO_APPLY);
+                    // What a node adds right after joining must not be cleared by a later starter.
+                    get(c.update(LU, st -> st.withRegistration(new Registration(new NexusId("iqn.2026-01.test:" + id, 1), 1))
+                            .nextPrGeneration()));
+                    f.complete(s);
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+        }
+        for (CompletableFuture<LuState> f : joined) {
+            get(f);
+        }
+        Coordinator probe = node("n4");
+        LuState now = probe.join(LU, NOTHING_TO_APPLY);
+        assertThat(now.registrations()).as("registrations made after the power on").hasSize(3);
+        assertThat(now.version()).as("one power on, then three registrations").isEqualTo(before.version() + 4);
+    }
+
     // ---------------------------------------------------------------- membership
 
     @Test

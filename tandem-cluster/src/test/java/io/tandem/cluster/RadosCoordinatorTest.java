@@ -42,7 +42,7 @@ class RadosCoordinatorTest extends CoordinatorContractTest {
 
     static CephCluster ceph;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new java.util.concurrent.CopyOnWriteArrayList<>();
     private String cluster;
 
     @BeforeAll
@@ -203,6 +203,95 @@ class RadosCoordinatorTest extends CoordinatorContractTest {
         assertThat(System.nanoTime() - started).isLessThan(Duration.ofSeconds(1).toNanos());
         assertThat(n1.membersDeclaredGone()).isZero();
         assertThat(n1.members()).extracting(Member::nodeId).containsExactly("n1");
+    }
+
+    /**
+     * A node's notifications (update rounds, probes) go through the same client as its reads of the
+     * configuration. The version a read reports must be the configuration object's own: librados'
+     * per-context "last version" is overwritten by every notify, and a configuration store that
+     * believed the hub's (higher) version ignored every later configuration change that had a lower
+     * one — in CI a node missed a LUN added through another node.
+     */
+    @Test
+    void theConfigurationVersionANodeKnowsIsTheObjectsOwnWhileItsNotificationsFly() throws Exception {
+        RadosCoordinator n1 = node("n1");
+        RadosCoordinator n2 = node("n2");
+        RadosConfigStore config = (RadosConfigStore) n1.config();
+        get(n2.config().put("cluster-config", "one".getBytes(StandardCharsets.UTF_8), ConfigStore.ABSENT));
+        String prefix = "tandem." + cluster + ".";
+        try (Rados admin = ceph.connect(); IoCtx io = admin.ioContext(CephCluster.POOL)) {
+            long configVersion = io.readVersioned(prefix + "config", 1).version();
+            // The hub's version must end above the configuration's, as in a cluster whose members come and go.
+            for (int i = 0; io.readVersioned(prefix + "members", 1).version() <= configVersion; i++) {
+                assertThat(i).as("registry writes needed to pass the configuration's version").isLessThan(200);
+                n2.announce(new Member("n2", List.of(new Member.Portal("127.0.0.1", 3260 + i)), 1, 1, List.of(1)));
+            }
+            await("n1 knows the configuration", 5000, () -> config.knownVersion() == configVersion);
+
+            List<String> lus = List.of("lu-a", "lu-b", "lu-c");
+            for (String lu : lus) {
+                n1.join(lu, new RecordingWatcher());
+                n2.join(lu, new RecordingWatcher());
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<CompletableFuture<Void>> updaters = new ArrayList<>();
+            for (String lu : lus) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                updaters.add(done);
+                Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        while (!stop.get()) {
+                            // two notify rounds each, through n1's client
+                            n1.update(lu, LuState::nextPrGeneration).get(30, TimeUnit.SECONDS);
+                        }
+                        done.complete(null);
+                    } catch (Exception e) {
+                        done.completeExceptionally(e);
+                    }
+                });
+            }
+            int reads = 0;
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+                while (System.nanoTime() < deadline) {
+                    config.refresh();
+                    reads++;
+                    assertThat(config.knownVersion()).as("configuration version n1 believes after %d reads", reads)
+                            .isEqualTo(configVersion);
+                }
+            } finally {
+                stop.set(true);
+                for (CompletableFuture<Void> u : updaters) {
+                    u.get(30, TimeUnit.SECONDS);
+                }
+            }
+            assertThat(reads).isGreaterThan(100);
+        }
+        // And a later change through another node still reaches it.
+        get(n2.config().put("cluster-config", "two".getBytes(StandardCharsets.UTF_8), ConfigStore.ANY));
+        await("n1 hears of the change", 5000, () -> n1.config().get("cluster-config")
+                .map(e -> new String(e.value(), StandardCharsets.UTF_8).equals("two")).orElse(false));
+    }
+
+    /**
+     * A node that died holding the join lock (the lock names a lease nobody holds) does not keep
+     * the cluster from starting: the next node fences the dead holder's client and breaks the lock.
+     */
+    @Test
+    void aJoinLockLeftByADeadNodeIsBrokenAndNoLockOutlivesAJoin() throws Exception {
+        String lock = "tandem." + cluster + ".join";
+        try (Rados admin = ceph.connect(); IoCtx io = admin.ioContext(CephCluster.POOL)) {
+            io.writeFull(lock, "tandem-join 1\nn9 1 1 127.0.0.1%3A0%2F1\n".getBytes(StandardCharsets.UTF_8));
+            long started = System.nanoTime();
+            RadosCoordinator n1 = node("n1");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+            assertThat(n1.serving()).isTrue();
+            assertThatThrownBy(() -> io.stat(lock)).as("the join lock after a start")
+                    .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+            node("n2");
+            assertThatThrownBy(() -> io.stat(lock)).as("the join lock after a second start")
+                    .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+        }
     }
 
     @Test

@@ -37,7 +37,7 @@ class ZooKeeperCoordinatorTest extends CoordinatorContractTest {
 
     static TestingServer server;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<Coordinator, FreezableProxy> proxies = new IdentityHashMap<>();
     private String root;
 

@@ -937,6 +937,21 @@ class TandemClusterTest {
         return (r.sense().key() << 16) | (r.sense().asc() << 8) | r.sense().ascq();
     }
 
+    /**
+     * A check for {@link #await}: TEST UNIT READY on {@link #LUN} has reported ASYMMETRIC ACCESS STATE
+     * CHANGED (a group became Unavailable) to this nexus, and now answers {@code answer}.
+     */
+    private static IoCheck groupLossHeardThen(IscsiSession s, int answer) {
+        java.util.concurrent.atomic.AtomicBoolean heard = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            int o = outcome(s, LUN, Cdbs.testUnitReady());
+            if (o == 0x062A06) {
+                heard.set(true);
+            }
+            return heard.get() && o == answer;
+        };
+    }
+
     /** TEST UNIT READY on a LUN until it answers something other than a unit attention; the unit attentions seen. */
     private static List<Integer> unitAttentionsUntilReady(IscsiSession s, int lun) throws IOException {
         List<Integer> seen = new ArrayList<>();
@@ -1070,12 +1085,14 @@ class TandemClusterTest {
         // Node 3 goes away in the middle of its first pass (its backend keeps the write: it never ends).
         HoldingBlockDevice stuck = backends.remove(3);
         nodes.remove(3).close();
-        await(io(() -> outcome(s1, LUN, Cdbs.testUnitReady()) == 0x033103), "the survivors mark the sanitize failed");
+        // The survivors mark the sanitize failed and make node 3's group Unavailable: two record
+        // changes made at once, applied in either order, so each nexus waits for both.
+        await(io(groupLossHeardThen(s1, 0x033103)), "the survivors mark the sanitize failed (node 1)");
         assertThat(outcome(s1, LUN, Cdbs.read10(0, 1))).as("SANITIZE COMMAND FAILED").isEqualTo(0x033103);
         byte[] exitFailureMode = {0x48, 0x1F, 0, 0, 0, 0, 0, 0, 0, 0};
         assertThat(outcome(s1, LUN, exitFailureMode)).as("AUSE was 0: only a sanitize ends it").isEqualTo(0x052400);
 
-        unitAttentionsUntilReady(s2, LUN); // node 3's group became Unavailable
+        await(io(groupLossHeardThen(s2, 0x033103)), "the survivors mark the sanitize failed (node 2)");
         ScsiResult again = sanitize(s2, false, 0x33);
         assertThat(again.isGood()).as(again.toString()).isTrue();
         assertThat(outcome(s1, LUN, Cdbs.testUnitReady())).isEqualTo(-1);

@@ -62,16 +62,6 @@ class TandemRadosClusterFaultTest extends TandemClusterFaultTest {
     void losingOneZooKeeperServerKeepsEveryNodeServingAndPrOutCompletingEverywhere() {
     }
 
-    /**
-     * Not yet on RADOS: the ZooKeeper coordinator powers the LUs on when the first node of a
-     * stopped cluster joins (non-APTPL registrations cleared); the RADOS coordinator keeps the
-     * records as they were (docs/cluster.md, "Restarting every node"). Overridden without
-     * {@code @Test}, so JUnit does not run the ZooKeeper expectation here.
-     */
-    @Override
-    void restartingEveryNodeKeepsAptplRegistrationsAndTheReservation() {
-    }
-
     @Override
     void partition(TandemNode node) throws Exception {
         silence(node, true);

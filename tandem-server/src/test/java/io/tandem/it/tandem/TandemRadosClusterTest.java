@@ -10,7 +10,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@link TandemClusterTest}'s three-node scenarios (SendTargets, identity on every path, PR and
  * PREEMPT AND ABORT across nodes, cluster-wide resets, CAW, Unavailable groups, ALUA ownership,
- * LUN growth and addition) with the nodes coordinated through Ceph RADOS instead of ZooKeeper,
+ * LUN growth and addition, target reset, SET TARGET PORT GROUPS, removable medium, sanitize) with the nodes coordinated through Ceph RADOS instead of ZooKeeper,
  * against a real Ceph cluster (scripts/ceph-mini).
  */
 @ExtendWith(CephClusterExtension.class)
@@ -34,31 +34,5 @@ class TandemRadosClusterTest extends TandemClusterTest {
     @Override
     ClusterSettings clusterSettings(String name) {
         return ClusterSettings.rados(new ClusterSettings.Ceph(ceph.conf(), CephCluster.POOL, null, null), name + "-" + RUN, STEADY_LEASE);
-    }
-
-    // Not yet dependable on RADOS, so overridden without @Test (JUnit does not run them here; they
-    // run on ZooKeeper in TandemClusterTest). Seen failing on RADOS in CI: a node that missed a
-    // cluster configuration change (a LUN added through another node) for more than 20 s, and the
-    // ALUA unit attention of a stopped node's group arriving after the test's next command (RADOS
-    // judges a member gone later than ZooKeeper). Listed in docs/cluster.md as open work.
-
-    @Override
-    void targetWarmResetThroughOneNodeResetsEveryLuForEveryNexusOnEveryNode() {
-    }
-
-    @Override
-    void setTargetPortGroupsThroughOneNodeMovesExplicitOwnershipClusterWide() {
-    }
-
-    @Override
-    void theRemovableMediumAndItsPreventionsAreTheLusOnEveryNode() {
-    }
-
-    @Override
-    void aSanitizeRunningOnOneNodeIsInProgressOnEveryNodeUntilItEnds() {
-    }
-
-    @Override
-    void aSanitizeLostWithItsNodeHasFailedOnTheOthersUntilASanitizeSucceeds() {
     }
 }
