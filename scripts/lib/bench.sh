@@ -44,6 +44,20 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { if
 # ratio A B: prints A/B with two decimals, or - when B is not positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
+# paired_ratio "A1 A2 ..." "B1 B2 ...": the median of the per-round ratios Ai/Bi. A round runs
+# both targets close together in time, so this takes out the drift of a shared machine that the
+# ratio of the two medians keeps. Prints - when no pair has a positive Bi.
+paired_ratio() {
+    local ratios
+    ratios=$(paste -d' ' <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) \
+        | awk 'NF == 2 && $2 > 0 { printf "%f ", $1 / $2 }')
+    if [[ -z "$ratios" ]]; then
+        echo "-"
+        return
+    fi
+    LC_ALL=C printf '%.2f' "$(median "$ratios")"
+}
+
 # print_all_runs KIND...: every recorded value per test and kind, from the arrays `tests` and
 # `values` ("name|kind" -> "v1 v2 ...") of the calling script.
 print_all_runs() {
