@@ -161,16 +161,16 @@ public final class IscsiServer implements AutoCloseable {
             // The initiator's other sessions whose connection it already closed: their nexus is
             // lost now, before the new one serves anything (their readers may not have seen the
             // close yet; a reconnect with a new ISID would otherwise find what they held still held).
+            // unregister lists each release in `releasing`, where the wait below finds it.
             for (IscsiSession other : sessions.values()) {
                 IscsiConnection connection = other.connection;
-                if (other.key.initiatorName().equals(key.initiatorName()) && other.key.targetName().equals(key.targetName())
-                        && connection != null && connection.peerClosed()) {
+                if (sameInitiator(other.key, key) && connection != null && connection.peerClosed()) {
                     connection.terminate("closed by the initiator");
-                    previous.add(unregister(other));
+                    unregister(other);
                 }
             }
             releasing.forEach((k, f) -> {
-                if (k.initiatorName().equals(key.initiatorName()) && k.targetName().equals(key.targetName())) {
+                if (sameInitiator(k, key)) {
                     previous.add(f);
                 }
             });
@@ -193,6 +193,11 @@ public final class IscsiServer implements AutoCloseable {
             sessions.put(key, session);
         }
         return session;
+    }
+
+    /** The same initiator logging in to the same target, whatever the ISID. */
+    private static boolean sameInitiator(IscsiSession.SessionKey a, IscsiSession.SessionKey b) {
+        return a.initiatorName().equals(b.initiatorName()) && a.targetName().equals(b.targetName());
     }
 
     /** Ends a session; the future completes when the SCSI core has released what the nexus held. */
