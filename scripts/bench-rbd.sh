@@ -43,6 +43,15 @@
 # This compares clients on one machine, it is no absolute figure: on a small machine the
 # client, Tandem and the OSD share the same CPUs.
 #
+# CPU placement   by default every process may run on every CPU ("shared"). --gateway-cpus
+#   LIST (taskset syntax, e.g. 1 or 2-3) models a gateway with CPUs of its own, as deployed:
+#   Tandem is started on LIST only (its JVM sizes its threads for them), and the Ceph
+#   daemons and every client run on the other CPUs, in the tandem rows and the direct rows
+#   alike. So initiator + Ceph get the same CPUs in both, and Tandem's work comes on top, as
+#   a gateway host's does. (The iSCSI initiator needs less CPU than the librbd client it
+#   replaces, which leaves the OSD a little more of the shared CPUs in the tandem rows; the
+#   CPU table shows how much.)
+#
 # Run lengths   --quick           default (full)
 #   rounds      2                 5                (--rounds N)
 #   N4K / N1M   20000 / 256       100000 / 2048
@@ -50,7 +59,8 @@
 #                                                   everything and exits 143)
 #
 # Usage: scripts/bench-rbd.sh [--quick] [--rounds N] [--size SIZE] [--ceph-port P]
-#            [--ceph-dir DIR] [--only tandem,qemu,rbd,mem] [--time-limit MINUTES] [--out DIR]
+#            [--ceph-dir DIR] [--only tandem,qemu,rbd,mem] [--gateway-cpus LIST]
+#            [--time-limit MINUTES] [--out DIR]
 # Results go to OUT/summary.txt (default target/bench-rbd/<date>-<pid>/) with every log.
 set -euo pipefail
 
@@ -68,6 +78,7 @@ size=256M
 ceph_port=40400
 ceph_dir=""
 only="tandem,qemu,rbd,mem"
+gateway_cpus=""
 time_limit=""
 out=""
 while [[ $# -gt 0 ]]; do
@@ -78,6 +89,7 @@ while [[ $# -gt 0 ]]; do
         --ceph-port) ceph_port=$2; shift 2 ;;
         --ceph-dir) ceph_dir=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
+        --gateway-cpus) gateway_cpus=$2; shift 2 ;;
         --time-limit) time_limit=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -110,6 +122,41 @@ qemu_formats=$(qemu-img --help 2>/dev/null) || true
 grep -qw iscsi <<<"$qemu_formats" || die "qemu-img has no iscsi driver: apt-get install qemu-block-extra"
 grep -qw rbd <<<"$qemu_formats" || die "qemu-img has no rbd driver: apt-get install qemu-block-extra"
 
+# expand_cpus LIST: the CPU numbers of a taskset-style list ("0,2-3" -> "0 2 3").
+expand_cpus() {
+    local part parts range cpus=()
+    IFS=',' read -r -a parts <<<"$1"
+    for part in "${parts[@]}"; do
+        if [[ $part =~ ^([0-9]+)-([0-9]+)$ ]]; then
+            ((BASH_REMATCH[1] <= BASH_REMATCH[2])) || return 1
+            read -r -a range <<<"$(seq -s ' ' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")"
+            cpus+=("${range[@]}")
+        elif [[ $part =~ ^[0-9]+$ ]]; then
+            cpus+=("$part")
+        else
+            return 1
+        fi
+    done
+    echo "${cpus[*]}"
+}
+pin_gateway=()   # command prefix for Tandem
+pin_others=()    # command prefix for the Ceph daemons and every client
+placement="shared: every process may run on any of the $(nproc) CPUs"
+if [[ -n "$gateway_cpus" ]]; then
+    require_cmd taskset util-linux
+    mine=$(expand_cpus "$gateway_cpus") || die "bad --gateway-cpus '$gateway_cpus' (taskset syntax: 1 or 2-3 or 0,2)"
+    # The CPUs this script may use (its own affinity), less the gateway's.
+    all=$(expand_cpus "$(taskset -pc $$ | sed 's/.*: *//')") || die "cannot read this shell's CPU affinity"
+    rest=()
+    for c in $all; do [[ " $mine " == *" $c "* ]] || rest+=("$c"); done
+    for c in $mine; do [[ " $all " == *" $c "* ]] || die "--gateway-cpus: CPU $c is not available (have: $all)"; done
+    ((${#rest[@]} > 0)) || die "--gateway-cpus leaves no CPU for Ceph and the clients (have: $all)"
+    others=$(IFS=,; echo "${rest[*]}")
+    pin_gateway=(taskset -c "$gateway_cpus")
+    pin_others=(taskset -c "$others")
+    placement="gateway: Tandem on CPU $gateway_cpus; Ceph daemons and clients on CPU $others"
+fi
+
 size_bytes=$(numfmt --from=iec "${size%B}") || die "cannot parse --size '$size'"
 ((size_bytes % (1024 * 1024) == 0)) || die "--size must be a multiple of 1 MiB"
 step=20975616
@@ -141,6 +188,13 @@ fi
 conf=$(run_bounded 180 "$mini" start "$ceph_dir" --port "$ceph_port" 2>"$out/ceph-mini.log") ||
     { _show_log_tail "$out/ceph-mini.log"; die "the Ceph cluster did not start"; }
 log "Ceph: $conf"
+if [[ ${#pin_others[@]} -gt 0 ]]; then
+    for f in "$ceph_dir"/run/*.pid; do
+        taskset -a -pc "$others" "$(<"$f")" >/dev/null || die "cannot pin the Ceph daemon of $f to CPU $others"
+    done
+    # a cluster this script reuses gets its placement back
+    register_cleanup_after "for f in '$ceph_dir'/run/*.pid; do taskset -a -pc '$all' \"\$(cat \"\$f\")\" >/dev/null 2>&1; done; true"
+fi
 
 tandem_select_jdk
 tandem_ensure_built
@@ -166,6 +220,12 @@ luns:
   - { number: 0, name: lun0, backend: rbd, pool: rbd, image: $image, ceph-conf: $conf, block-size: 512 }
   - { number: 1, name: mem, backend: memory, size: $size_bytes, block-size: 512 }
 EOF
+    if [[ ${#pin_gateway[@]} -gt 0 ]]; then
+        # start_tandem runs TANDEM_LAUNCHER; this one execs it on the gateway's CPUs (same PID)
+        printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${pin_gateway[*]}" "$TANDEM_LAUNCHER" >"$workdir/tandem-pinned"
+        chmod +x "$workdir/tandem-pinned"
+        TANDEM_LAUNCHER=$workdir/tandem-pinned
+    fi
     start_tandem "$workdir/tandem-data" "$(pick_free_port 13290)" "$out/tandem.log" --config "$workdir/lun.yaml"
     url[tandem]=$TARGET_URL
     tandem_pid=$TARGET_PID
@@ -228,7 +288,7 @@ measure_run() {
     local client=$1 cmd=$2 unit=$3 logfile=$4 rc=0 ops bytes
     if [[ $client == rbd ]]; then
         # shellcheck disable=SC2046  # a word list
-        run_bounded 600 rbd -c "$conf" $(rbd_bench_args "$cmd") "${url[rbd]}" >"$logfile" 2>&1 || rc=$?
+        run_bounded 600 "${pin_others[@]}" rbd -c "$conf" $(rbd_bench_args "$cmd") "${url[rbd]}" >"$logfile" 2>&1 || rc=$?
         [[ $rc -eq 0 ]] || die "rbd bench exited with status $rc (see $logfile)"
         ops=$(sed -n 's/^elapsed:.*ops\/sec: *\([0-9.]*\).*/\1/p' "$logfile" | tail -n 1)
         [[ -n "$ops" ]] || die "no 'ops/sec' in $logfile"
@@ -237,7 +297,7 @@ measure_run() {
     else
         [[ $client == tandem || $client == mem ]] && { kill -0 "$tandem_pid" 2>/dev/null || die "Tandem exited (see $out/tandem.log)"; }
         # shellcheck disable=SC2086  # cmd is a word list from the table
-        run_bounded 600 $cmd "${url[$client]}" >"$logfile" 2>&1 || rc=$?
+        run_bounded 600 "${pin_others[@]}" $cmd "${url[$client]}" >"$logfile" 2>&1 || rc=$?
         [[ $rc -eq 0 ]] || die "'$cmd ${url[$client]}' exited with status $rc (see $logfile)"
         parse_run "$cmd" "$logfile"
         REPLY=$(metric "$unit" "$REPLY_COUNT" "$REPLY_BYTES" "$REPLY_SECS")
@@ -283,6 +343,7 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
     echo "image rbd/$image $size (memstore, 1 OSD, ceph-mini on 127.0.0.1:$ceph_port), LUN block 512 B"
     echo "load average (1 min) before each run: min $(tr ' ' '\n' <<<"${loads[*]}" | sort -g | head -n 1)," \
         "median $(median "${loads[*]}"), max $(tr ' ' '\n' <<<"${loads[*]}" | sort -g | tail -n 1)"
+    echo "CPU placement: $placement"
     echo "java: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1), TANDEM_JAVA_OPTS: ${TANDEM_JAVA_OPTS:-(none)}"
     echo "tandem = qemu-img over iSCSI to Tandem's rbd LUN; qemu = qemu-img over QEMU's rbd driver (direct"
     echo "librbd); rbd = rbd bench; mem = qemu-img over iSCSI to a memory LUN of the same Tandem (no storage)"
