@@ -31,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.apache.curator.test.InstanceSpec;
@@ -942,7 +943,7 @@ class TandemClusterTest {
      * CHANGED (a group became Unavailable) to this nexus, and now answers {@code answer}.
      */
     private static IoCheck groupLossHeardThen(IscsiSession s, int answer) {
-        java.util.concurrent.atomic.AtomicBoolean heard = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean heard = new AtomicBoolean();
         return () -> {
             int o = outcome(s, LUN, Cdbs.testUnitReady());
             if (o == 0x062A06) {
