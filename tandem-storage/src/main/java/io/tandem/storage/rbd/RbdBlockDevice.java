@@ -115,7 +115,8 @@ public final class RbdBlockDevice implements BlockDevice {
     }
 
     /**
-     * Opens {@code pool/imageName} through {@code rados} (connected, {@code rbd_cache=false};
+     * Opens {@code pool/imageName} through {@code rados} (connected, {@code rbd_cache=false},
+     * {@code rbd_disable_zero_copy_writes=true}, as {@link RbdSettings#connect} sets them;
      * it stays the caller's to close after this device).
      */
     public static RbdBlockDevice open(Rados rados, String pool, String imageName, int blockSize, boolean readOnly)
@@ -143,9 +144,15 @@ public final class RbdBlockDevice implements BlockDevice {
             throw new IllegalArgumentException("block size must be 512 or 4096, got " + blockSize);
         }
         String spec = pool + "/" + imageName;
-        if (!"false".equals(rados.get("rbd_cache"))) {
-            throw new IOException(spec + ": the RBD client runs with rbd_cache=" + rados.get("rbd_cache")
+        if (!"false".equals(rados.get(RbdSettings.CACHE))) {
+            throw new IOException(spec + ": the RBD client runs with " + RbdSettings.CACHE + "="
+                    + rados.get(RbdSettings.CACHE)
                     + "; Tandem needs rbd_cache=false (writes acknowledged only when the cluster has them)");
+        }
+        if (!"true".equals(rados.get(RbdSettings.NO_ZERO_COPY_WRITES))) {
+            throw new IOException(spec + ": the RBD client runs with " + RbdSettings.NO_ZERO_COPY_WRITES + "="
+                    + rados.get(RbdSettings.NO_ZERO_COPY_WRITES) + "; Tandem needs rbd_disable_zero_copy_writes=true"
+                    + " (a write in flight when the client is fenced could otherwise keep the image from closing)");
         }
         IoCtx io = null;
         IoCtx dataIo = null;

@@ -13,7 +13,7 @@ import java.util.Objects;
  * <p>Every client gets {@code rbd_cache=false} (a write is acknowledged only when the cluster has
  * it), and operation timeouts ({@link #DEFAULT_OP_TIMEOUT_SECONDS}) so that a cluster that stops
  * answering fails commands instead of leaving them hanging; {@code options} may override the
- * timeouts but not the cache.
+ * timeouts but neither the cache nor zero-copy writes, and neither can ceph.conf.
  *
  * <p>librbd's zero-copy writes ({@code rbd_disable_zero_copy_writes=false}) stay off, although a
  * command's buffer is stable until its write completes and they save a copy per written byte (single
@@ -26,6 +26,10 @@ public record RbdSettings(String pool, String image, Path conf, String clientId,
                           Map<String, String> options) {
 
     public static final int DEFAULT_OP_TIMEOUT_SECONDS = 30;
+    /** librbd's cache option; Tandem needs it {@code false}. */
+    public static final String CACHE = "rbd_cache";
+    /** librbd's zero-copy write switch; Tandem needs it {@code true} (zero-copy off, see above). */
+    public static final String NO_ZERO_COPY_WRITES = "rbd_disable_zero_copy_writes";
 
     public RbdSettings {
         Objects.requireNonNull(pool, "pool");
@@ -59,7 +63,7 @@ public record RbdSettings(String pool, String image, Path conf, String clientId,
                     .set("rados_osd_op_timeout", timeout)
                     .set("rados_mon_op_timeout", timeout);
             options.forEach(rados::set);
-            rados.set("rbd_cache", "false");
+            rados.set(CACHE, "false").set(NO_ZERO_COPY_WRITES, "true");
             rados.connect();
             return rados;
         } catch (RuntimeException e) {

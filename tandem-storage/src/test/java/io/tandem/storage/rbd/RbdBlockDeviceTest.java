@@ -13,8 +13,11 @@ import io.tandem.storage.ProvisioningExtent;
 import io.tandem.storage.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(CephClusterExtension.class)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -450,6 +454,35 @@ class RbdBlockDeviceTest {
             }
         } finally {
             RbdImage.remove(adminIo, locked);
+        }
+    }
+
+    /**
+     * The two librbd options Tandem's guarantees rest on win over ceph.conf and over the settings'
+     * options, and a client connected some other way with either one wrong is refused by name.
+     */
+    @Test
+    void theCacheAndZeroCopyWritesStayOffWhateverTheConfigurationSays(CephCluster cluster,
+            @TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("ceph.conf");
+        Files.writeString(conf, Files.readString(cluster.conf())
+                + "\n[client]\n\trbd_cache = true\n\trbd_disable_zero_copy_writes = false\n");
+        RbdSettings settings = new RbdSettings(CephCluster.POOL, name, conf, null, null,
+                Map.of(RbdSettings.CACHE, "true", RbdSettings.NO_ZERO_COPY_WRITES, "false"));
+        try (RbdBlockDevice d = RbdBlockDevice.open(settings, BLOCK, false)) {
+            d.write(90, block(7, true), false).join();
+        }
+        assertThat(read(device, 90, 1)).containsOnly(7);
+
+        for (var wrong : Map.of(RbdSettings.CACHE, "true", RbdSettings.NO_ZERO_COPY_WRITES, "false")
+                .entrySet()) {
+            try (Rados client = new RbdSettings(CephCluster.POOL, name, cluster.conf(), null, null).connect()) {
+                client.set(wrong.getKey(), wrong.getValue());
+                assertThatThrownBy(() -> RbdBlockDevice.open(client, CephCluster.POOL, name, BLOCK, false))
+                        .isInstanceOf(IOException.class)
+                        .hasMessageContaining("rbd/" + name)
+                        .hasMessageContaining(wrong.getKey() + "=" + wrong.getValue());
+            }
         }
     }
 
