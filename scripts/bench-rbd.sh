@@ -34,10 +34,17 @@
 #   qemu-img: IOPS = count / run time, MB/s = count * size / run time / 2^20. rbd bench: its
 #   final "ops/sec" (MB/s = ops/sec * size / 2^20). Sequential runs longer than the image wrap.
 #
-# First the two 4K tests run once at half length against Tandem, unrecorded (JIT warm-up).
+# Warm-up (--warmup-gib G, default 12): first every test runs once against Tandem, unrecorded,
+# the 4K tests at full length and each 1M test for G GiB. Tandem's JVM compiles its data path
+# as it runs it; a 1 MiB command calls the per-command code only a few times per MiB, so C2 is
+# done with the 1 MiB read path only after about 10-12 GiB (measured: 1 MiB QD4 reads through a
+# fresh node rise from about 0.65 to about 1.0 of QEMU's rbd driver over their first 12 GiB).
+# What is measured is then the steady state of a gateway that has been serving for a while;
+# --warmup-gib 0 measures a freshly started one (the 4K tests still run once, at half length).
 # Then each round runs every test on every client, the client order rotating by round so
 # that background load on a shared machine hits all alike. Reported: medians, tandem/qemu
-# (the goal is >= 0.90; a lower ratio is flagged) and tandem/rbd; the CPU time per operation
+# (the goal is >= 0.90; a lower ratio is flagged), tandem/rbd, paired/qemu (the median of the
+# per-round tandem/qemu ratios: takes out drift between rounds); the CPU time per operation
 # of the client process, of Tandem and of the OSD (from /proc: where the cycles go when the
 # CPUs are the limit); and the 1-minute load average sampled before each run (min/median/max).
 # This compares clients on one machine, it is no absolute figure: on a small machine the
@@ -60,7 +67,7 @@
 #
 # Usage: scripts/bench-rbd.sh [--quick] [--rounds N] [--size SIZE] [--ceph-port P]
 #            [--ceph-dir DIR] [--only tandem,qemu,rbd,mem] [--gateway-cpus LIST]
-#            [--time-limit MINUTES] [--out DIR]
+#            [--warmup-gib G] [--time-limit MINUTES] [--out DIR]
 # Results go to OUT/summary.txt (default target/bench-rbd/<date>-<pid>/) with every log.
 set -euo pipefail
 
@@ -79,6 +86,7 @@ ceph_port=40400
 ceph_dir=""
 only="tandem,qemu,rbd,mem"
 gateway_cpus=""
+warmup_gib=12
 time_limit=""
 out=""
 while [[ $# -gt 0 ]]; do
@@ -90,6 +98,7 @@ while [[ $# -gt 0 ]]; do
         --ceph-dir) ceph_dir=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --gateway-cpus) gateway_cpus=$2; shift 2 ;;
+        --warmup-gib) warmup_gib=$2; shift 2 ;;
         --time-limit) time_limit=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -103,6 +112,7 @@ else
 fi
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
 [[ "$time_limit" =~ ^[1-9][0-9]*$ ]] || die "--time-limit must be a positive number of minutes"
+[[ "$warmup_gib" =~ ^[0-9]+$ ]] || die "--warmup-gib must be a whole number of GiB (0: no 1M warm-up)"
 if ! [[ "$ceph_port" =~ ^[0-9]+$ ]] || ((ceph_port < 1024 || ceph_port >= 65535)); then
     die "bad --ceph-port '$ceph_port'"
 fi
@@ -308,11 +318,16 @@ slug() { tr ' /' '__' <<<"$1"; }
 
 if [[ -n "${url[tandem]:-}" ]]; then
     # Warm-up, not recorded: Tandem's JVM compiles its data path before the first measured run
-    # (4K at half length, 1M at a quarter).
+    # (see "Warm-up" above).
     for t in "${tests[@]}"; do
         IFS='|' read -r name unit cmd <<<"$t"
-        cmd=${cmd/ -c $n4k/ -c $((n4k / 2))}
-        measure tandem "${cmd/ -c $n1m/ -c $((n1m / 4))}" "$unit" "$out/tandem.$(slug "$name").warmup.log"
+        if ((warmup_gib == 0)); then
+            [[ $cmd == *" -c $n4k"* ]] || continue
+            cmd=${cmd/ -c $n4k/ -c $((n4k / 2))}
+        else
+            cmd=${cmd/ -c $n1m/ -c $((warmup_gib * 1024))}
+        fi
+        measure tandem "$cmd" "$unit" "$out/tandem.$(slug "$name").warmup.log"
         log "warm-up  $name  tandem: $REPLY $unit"
     done
 fi
@@ -344,20 +359,23 @@ cell() { if [[ -n "${values["$1|$2"]:-}" ]]; then median "${values["$1|$2"]}"; e
     echo "load average (1 min) before each run: min $(tr ' ' '\n' <<<"${loads[*]}" | sort -g | head -n 1)," \
         "median $(median "${loads[*]}"), max $(tr ' ' '\n' <<<"${loads[*]}" | sort -g | tail -n 1)"
     echo "CPU placement: $placement"
+    echo "warm-up (unrecorded, against Tandem): 4K tests once, each 1M test ${warmup_gib} GiB$( ((warmup_gib > 0)) || echo ' (none: a fresh JVM)')"
     echo "java: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1), TANDEM_JAVA_OPTS: ${TANDEM_JAVA_OPTS:-(none)}"
     echo "tandem = qemu-img over iSCSI to Tandem's rbd LUN; qemu = qemu-img over QEMU's rbd driver (direct"
     echo "librbd); rbd = rbd bench; mem = qemu-img over iSCSI to a memory LUN of the same Tandem (no storage)"
-    printf '\n%-24s %-5s %10s %10s %10s %12s %11s %10s\n' test unit tandem qemu rbd tandem/qemu tandem/rbd mem
+    printf '\n%-24s %-5s %10s %10s %10s %12s %11s %10s %10s\n' test unit tandem qemu rbd tandem/qemu tandem/rbd \
+        paired/qemu mem
     for t in "${tests[@]}"; do
         IFS='|' read -r name unit _ <<<"$t"
         name=${name#qemu }
         a=$(cell "qemu $name" tandem); q=$(cell "qemu $name" qemu); b=$(cell "qemu $name" rbd)
-        rq=-; rb=-; flag=""
-        [[ $a != - && $q != - ]] && rq=$(ratio "$a" "$q")
+        rq=-; rb=-; pq=-; flag=""
+        [[ $a != - && $q != - ]] && rq=$(ratio "$a" "$q") &&
+            pq=$(paired_ratio "${values["qemu $name|tandem"]}" "${values["qemu $name|qemu"]}")
         [[ $a != - && $b != - ]] && rb=$(ratio "$a" "$b")
         awk -v r="$rq" 'BEGIN { exit !(r != "-" && r < 0.90) }' && flag="  < 0.90"
-        printf '%-24s %-5s %10s %10s %10s %12s %11s %10s%s\n' "$name" "$unit" "$a" "$q" "$b" "$rq" "$rb" \
-            "$(cell "qemu $name" mem)" "$flag"
+        printf '%-24s %-5s %10s %10s %10s %12s %11s %10s %10s%s\n' "$name" "$unit" "$a" "$q" "$b" "$rq" "$rb" \
+            "$pq" "$(cell "qemu $name" mem)" "$flag"
     done
     echo
     echo "CPU time per operation, microseconds (medians): client process, Tandem, OSD; their sum"
