@@ -34,8 +34,8 @@
 #   qemu-img: IOPS = count / run time, MB/s = count * size / run time / 2^20. rbd bench: its
 #   final "ops/sec" (MB/s = ops/sec * size / 2^20). Sequential runs longer than the image wrap.
 #
-# Warm-up (--warmup-gib G, default 12): first every test runs once against Tandem, unrecorded,
-# the 4K tests at full length and each 1M test for G GiB. Tandem's JVM compiles its data path
+# Warm-up (--warmup-gib G; default 12, with --quick 2): first every test runs once against
+# Tandem, unrecorded, the 4K tests at full length and each 1M test for G GiB. Tandem's JVM compiles its data path
 # as it runs it; a 1 MiB command calls the per-command code only a few times per MiB, so C2 is
 # done with the 1 MiB read path only after about 10-12 GiB (measured: 1 MiB QD4 reads through a
 # fresh node rise from about 0.65 to about 1.0 of QEMU's rbd driver over their first 12 GiB).
@@ -86,7 +86,7 @@ ceph_port=40400
 ceph_dir=""
 only="tandem,qemu,rbd,mem"
 gateway_cpus=""
-warmup_gib=12
+warmup_gib=""
 time_limit=""
 out=""
 while [[ $# -gt 0 ]]; do
@@ -106,9 +106,9 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 if [[ $quick -eq 1 ]]; then
-    rounds=${rounds:-2}; time_limit=${time_limit:-15}; n4k=20000; n1m=256
+    rounds=${rounds:-2}; time_limit=${time_limit:-15}; n4k=20000; n1m=256; warmup_gib=${warmup_gib:-2}
 else
-    rounds=${rounds:-5}; time_limit=${time_limit:-60}; n4k=100000; n1m=2048
+    rounds=${rounds:-5}; time_limit=${time_limit:-60}; n4k=100000; n1m=2048; warmup_gib=${warmup_gib:-12}
 fi
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
 [[ "$time_limit" =~ ^[1-9][0-9]*$ ]] || die "--time-limit must be a positive number of minutes"
