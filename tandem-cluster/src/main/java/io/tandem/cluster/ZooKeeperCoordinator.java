@@ -374,7 +374,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 }
                 // The marker first, then the read: an updater that does not see the marker yet
                 // changed the record before the marker existed, so the read below sees its change.
-                ensureEphemeral(f.appliedNode, JOINING, false);
+                ensureApplied(f);
                 Stat stat = new Stat();
                 LuRecordCodec.Stored stored = LuRecordCodec.parse(luId, client.getData().storingStatIn(stat).usingWatcher(f).forPath(f.recordPath));
                 f.applied = stored.state();
@@ -835,7 +835,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
                         if (renewed) {
                             f.rejoining();
                         }
-                        ensureEphemeral(f.appliedNode, JOINING, false);
+                        ensureApplied(f);
                         caughtUp.add(f.requestCatchUp());
                     }
                 }
@@ -866,15 +866,40 @@ public final class ZooKeeperCoordinator implements Coordinator {
     }
 
     /**
+     * Makes this node's applied znode of a joined LU exist. Never creates the LU's record on the way:
+     * a record that vanished while this node followed it (the ensemble lost its data, or someone
+     * deleted it) would come back empty, unreadable, and block every later join; and recreating it
+     * with an initial state would silently drop its reservations. This node stays unserving instead
+     * (its resynchronisation retries), and says why; a node that joins the LU afresh (a restart)
+     * creates a new record knowingly.
+     */
+    private void ensureApplied(Follower f) throws Exception {
+        try {
+            ensureEphemeral(f.appliedNode, JOINING, false, false);
+        } catch (KeeperException.NoNodeException e) {
+            throw f.recordGone(e);
+        }
+    }
+
+    private void ensureEphemeral(String path, byte[] data, boolean overwrite) throws Exception {
+        ensureEphemeral(path, data, overwrite, true);
+    }
+
+    /**
      * Makes an ephemeral znode of this session exist. A leftover of one of this process's expired
      * sessions is replaced; one of this session keeps its data unless {@code overwrite}; one of an
-     * unknown session is an error (another process uses this node id).
+     * unknown session is an error (another process uses this node id). Missing parents are created
+     * only if {@code creatingParents} (else NoNodeException).
      */
-    private void ensureEphemeral(String path, byte[] data, boolean overwrite) throws Exception {
+    private void ensureEphemeral(String path, byte[] data, boolean overwrite, boolean creatingParents) throws Exception {
         long session = sessionId();
         for (int attempt = 0; attempt < 10; attempt++) {
             try {
-                client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                if (creatingParents) {
+                    client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                } else {
+                    client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                }
                 return;
             } catch (KeeperException.NodeExistsException e) {
                 Stat stat = client.checkExists().forPath(path);
@@ -1072,6 +1097,14 @@ public final class ZooKeeperCoordinator implements Coordinator {
             return done;
         }
 
+        CoordinatorException recordGone(KeeperException.NoNodeException e) {
+            LuState known = applied;
+            return new CoordinatorException("LU " + luId + ": its record " + recordPath + " is gone from ZooKeeper"
+                    + " (did the ensemble lose its data?); this node keeps "
+                    + (known == null ? "nothing" : "version " + known.version())
+                    + " and does not recreate the record; restart the nodes to start the LU afresh", e);
+        }
+
         void rejoining() {
             gapExpected = true;
             recentChanges.clear();
@@ -1117,7 +1150,12 @@ public final class ZooKeeperCoordinator implements Coordinator {
             long session = sessionId();
             // Versions are missed only by a node whose session expired: others stopped waiting for it.
             boolean renewed = gapExpected || session != publishedInSession;
-            LuRecordCodec.Stored stored = LuRecordCodec.parse(luId, client.getData().usingWatcher(this).forPath(recordPath));
+            LuRecordCodec.Stored stored;
+            try {
+                stored = LuRecordCodec.parse(luId, client.getData().usingWatcher(this).forPath(recordPath));
+            } catch (KeeperException.NoNodeException e) {
+                throw recordGone(e);
+            }
             LuState next = stored.state();
             LuState previous = applied;
             remember(stored);

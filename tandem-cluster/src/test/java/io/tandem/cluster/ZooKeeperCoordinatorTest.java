@@ -8,7 +8,11 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
@@ -181,5 +185,47 @@ class ZooKeeperCoordinatorTest extends CoordinatorContractTest {
         assertThat(computed).hasValue(1);
         await("n2 serves again", 5000, n2::serving);
         assertThat(n1.cached(LU).prGeneration()).isEqualTo(1);
+    }
+    /**
+     * An LU record that vanishes (the ensemble lost its data; here the cluster's subtree is deleted)
+     * is not recreated by a node that rejoins after losing its session: recreated empty it would be
+     * unreadable and block every later join, recreated from scratch it would silently drop the LU's
+     * reservations. The rejoining node stays unserving; a node joining the LU afresh starts it anew.
+     */
+    @Test
+    void aRecordLostWithTheEnsemblesDataIsNotRecreatedByARejoiningNode() throws Exception {
+        ZooKeeperCoordinator n2 = fragileNode("n2");
+        n2.join(LU, new RecordingWatcher());
+        assertThat(get(n2.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
+        long before = n2.session();
+        String record = root + "/lus/" + LU;
+        try (CuratorFramework admin = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+            admin.start();
+            assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(exists(admin, record)).isTrue();
+
+            silence(n2);
+            admin.delete().deletingChildrenIfNeeded().forPath(root);
+            Thread.sleep(SESSION.multipliedBy(2).plusSeconds(1).toMillis()); // n2's session expires meanwhile
+            restore(n2);
+            await("n2 rejoined with a new session", 20_000,
+                    () -> n2.session() != before && exists(admin, root + "/members/n2"));
+            Thread.sleep(2000); // its resynchronisation tries the LU meanwhile
+            assertThat(exists(admin, record)).as("the lost record is recreated").isFalse();
+            assertThat(n2.serving()).isFalse();
+
+            // a node joining the LU afresh (a restarted node) starts it with a new, readable record
+            ZooKeeperCoordinator n3 = node("n3");
+            assertThat(n3.join(LU, new RecordingWatcher()).version()).isZero();
+            assertThat(exists(admin, record)).isTrue();
+        }
+    }
+
+    private static boolean exists(CuratorFramework client, String path) {
+        try {
+            return client.checkExists().forPath(path) != null;
+        } catch (Exception e) {
+            throw new IllegalStateException("checkExists " + path, e);
+        }
     }
 }
