@@ -35,10 +35,11 @@
 #   final "ops/sec" (MB/s = ops/sec * size / 2^20). Sequential runs longer than the image wrap.
 #
 # Warm-up (--warmup-gib G; default 12, with --quick 2): first every test runs once against
-# Tandem, unrecorded, the 4K tests at full length and each 1M test for G GiB. Tandem's JVM compiles its data path
-# as it runs it; a 1 MiB command calls the per-command code only a few times per MiB, so C2 is
-# done with the 1 MiB read path only after about 10-12 GiB (measured: 1 MiB QD4 reads through a
-# fresh node rise from about 0.65 to about 1.0 of QEMU's rbd driver over their first 12 GiB).
+# Tandem, unrecorded, the 4K tests at full length and each 1M test for G GiB. Tandem's JVM
+# compiles its data path as it runs it; a 1 MiB command calls the per-command code only a few
+# times per MiB, so C2 is done with the 1 MiB read path only after about 10-12 GiB (measured:
+# 1 MiB QD4 reads through a fresh node rise from about 0.65 to about 1.0 of QEMU's rbd driver
+# over their first 12 GiB).
 # What is measured is then the steady state of a gateway that has been serving for a while;
 # --warmup-gib 0 measures a freshly started one (the 4K tests still run once, at half length).
 # Then each round runs every test on every client, the client order rotating by round so

@@ -186,6 +186,7 @@ class ZooKeeperCoordinatorTest extends CoordinatorContractTest {
         await("n2 serves again", 5000, n2::serving);
         assertThat(n1.cached(LU).prGeneration()).isEqualTo(1);
     }
+
     /**
      * An LU record that vanishes (the ensemble lost its data; here the cluster's subtree is deleted)
      * is not recreated by a node that rejoins after losing its session: recreated empty it would be

@@ -138,22 +138,24 @@ public final class RbdBlockDevice implements BlockDevice {
         }
     }
 
+    private static void requireOption(Rados rados, String spec, String option, String required, String why)
+            throws IOException {
+        String value = rados.get(option);
+        if (!required.equals(value)) {
+            throw new IOException(spec + ": the RBD client runs with " + option + "=" + value + "; Tandem needs "
+                    + option + "=" + required + " (" + why + ")");
+        }
+    }
+
     private static RbdBlockDevice open(Rados rados, boolean ownsRados, String pool, String imageName, int blockSize,
                                        boolean readOnly) throws IOException {
         if (blockSize != 512 && blockSize != 4096) {
             throw new IllegalArgumentException("block size must be 512 or 4096, got " + blockSize);
         }
         String spec = pool + "/" + imageName;
-        if (!"false".equals(rados.get(RbdSettings.CACHE))) {
-            throw new IOException(spec + ": the RBD client runs with " + RbdSettings.CACHE + "="
-                    + rados.get(RbdSettings.CACHE)
-                    + "; Tandem needs rbd_cache=false (writes acknowledged only when the cluster has them)");
-        }
-        if (!"true".equals(rados.get(RbdSettings.NO_ZERO_COPY_WRITES))) {
-            throw new IOException(spec + ": the RBD client runs with " + RbdSettings.NO_ZERO_COPY_WRITES + "="
-                    + rados.get(RbdSettings.NO_ZERO_COPY_WRITES) + "; Tandem needs rbd_disable_zero_copy_writes=true"
-                    + " (a write in flight when the client is fenced could otherwise keep the image from closing)");
-        }
+        requireOption(rados, spec, RbdSettings.CACHE, "false", "writes acknowledged only when the cluster has them");
+        requireOption(rados, spec, RbdSettings.NO_ZERO_COPY_WRITES, "true",
+                "a write in flight when the client is fenced could otherwise keep the image from closing");
         IoCtx io = null;
         IoCtx dataIo = null;
         RbdImage image = null;
