@@ -679,7 +679,7 @@ public final class RadosCoordinator implements Coordinator {
         // The waits are bounded; a librados call that hangs (a cluster that stopped answering) is not.
         long bound = settings.updateTimeout().multipliedBy(2).plus(settings.leaseTimeout()).toMillis();
         CompletableFuture.delayedExecutor(bound, TimeUnit.MILLISECONDS).execute(() -> result.completeExceptionally(
-                new CoordinatorException("LU " + luId + ": the Ceph cluster did not answer within " + bound + " ms")));
+                new CoordinatorTimeoutException("LU " + luId + ": the Ceph cluster did not answer within " + bound + " ms")));
         return result;
     }
 
@@ -730,7 +730,7 @@ public final class RadosCoordinator implements Coordinator {
                 return next;
             }
             if (System.nanoTime() > deadline) {
-                throw new CoordinatorException("LU " + f.luId + ": no compare-and-set succeeded within " + settings.updateTimeout());
+                throw new CoordinatorTimeoutException("LU " + f.luId + ": no compare-and-set succeeded within " + settings.updateTimeout());
             }
         }
     }
@@ -767,7 +767,7 @@ public final class RadosCoordinator implements Coordinator {
                     throw failure(s, "waiting for version " + version + " of LU " + f.luId, e);
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new CoordinatorException("LU " + f.luId + ": waiting for version " + version + " failed: " + e.getMessage(), e);
+                    throw new CoordinatorTimeoutException("LU " + f.luId + ": waiting for version " + version + " failed: " + e.getMessage(), e);
                 }
                 LOG.log(System.Logger.Level.DEBUG, "LU {0}: a notify round failed, retrying: {1}", f.luId, e.toString());
                 Thread.sleep(100);
@@ -778,7 +778,7 @@ public final class RadosCoordinator implements Coordinator {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new CoordinatorException("LU " + f.luId + ": version " + version
+                throw new CoordinatorTimeoutException("LU " + f.luId + ": version " + version
                         + (stored ? " is stored but was not applied within " : " (the current one) was not applied within ")
                         + settings.updateTimeout() + " by " + behind
                         + " (a member is waited for until it applies or its lease lapses)" + (stored ? "" : "; nothing was changed"));

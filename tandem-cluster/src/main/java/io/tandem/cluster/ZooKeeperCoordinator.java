@@ -464,7 +464,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 }
                 case LOST_RACE -> {
                     if (System.nanoTime() > deadline) {
-                        throw new CoordinatorException("LU " + f.luId + ": no compare-and-set succeeded within " + settings.updateTimeout());
+                        throw new CoordinatorTimeoutException("LU " + f.luId + ": no compare-and-set succeeded within " + settings.updateTimeout());
                     }
                 }
             }
@@ -569,7 +569,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new CoordinatorException("LU " + f.luId + ": version " + version
+                throw new CoordinatorTimeoutException("LU " + f.luId + ": version " + version
                         + (stored ? " is stored but was not applied within " : " (the current one) was not applied within ")
                         + settings.updateTimeout() + " by " + behind
                         + " (a member is waited for until it applies or its ZooKeeper session expires)"

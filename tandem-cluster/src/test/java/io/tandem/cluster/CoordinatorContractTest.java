@@ -257,7 +257,7 @@ abstract class CoordinatorContractTest {
         n2.join(LU, w2);
         w2.hold();
         assertThatThrownBy(() -> get(n1.update(LU, LuState::nextPrGeneration)))
-                .cause().isInstanceOf(CoordinatorException.class)
+                .cause().as("transient: the SCSI layer answers it with a retryable sense").isInstanceOf(CoordinatorTimeoutException.class)
                 .hasMessageContaining("version 1 is stored but was not applied")
                 .hasMessageContaining("n2");
         w2.release();

@@ -2,6 +2,7 @@ package io.tandem.scsi;
 
 import io.tandem.cluster.Coordinator;
 import io.tandem.cluster.CoordinatorException;
+import io.tandem.cluster.CoordinatorTimeoutException;
 import io.tandem.cluster.LocalCoordinator;
 import io.tandem.cluster.LuState;
 import io.tandem.cluster.NexusId;
@@ -472,6 +473,12 @@ public final class ScsiTarget implements AutoCloseable {
             // initiator retries (on another path), not as a hardware failure.
             LOG.log(System.Logger.Level.INFO, c + " refused: this node fenced itself: " + cause.getMessage());
             return checkCondition(ScsiException.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION), c.lu());
+        }
+        if (cause instanceof CoordinatorTimeoutException) {
+            // The cluster did not agree in time (a member slow to apply, a backend slow to answer):
+            // transient, so answered with a sense initiators retry rather than as a hardware failure.
+            LOG.log(System.Logger.Level.WARNING, c + " timed out changing the cluster record: " + cause.getMessage());
+            return checkCondition(ScsiException.of(SenseReason.LOGICAL_UNIT_COMMUNICATION_TIME_OUT), c.lu());
         }
         LOG.log(System.Logger.Level.ERROR, c + " failed", cause);
         return checkCondition(ScsiException.of(SenseReason.INTERNAL_TARGET_FAILURE), c.lu());
