@@ -605,6 +605,7 @@ public final class RadosCoordinator implements Coordinator {
     private record RecordRead(LuRecordCodec.Stored stored, long objectVersion) {
     }
 
+    /** Reads an LU's record, creating it at version 0 when there is none (a join: see {@link #readJoinedRecord}). */
     private RecordRead readRecord(Session s, String luId) {
         RadosObjects.Read r = RadosObjects.read(s.io, luOid(luId));
         if (!r.exists()) {
@@ -616,6 +617,23 @@ public final class RadosCoordinator implements Coordinator {
             r = RadosObjects.read(s.io, luOid(luId)); // another node created it first
         }
         return new RecordRead(LuRecordCodec.parse(luId, r.data()), r.version());
+    }
+
+    /**
+     * The record of an LU this node follows. Its absence means the record was lost, not that the
+     * LU is new: recreating it would silently drop every registration and reservation and restart
+     * the versions every member has applied beyond, so the read fails instead (as the ZooKeeper
+     * coordinator's does); a node that joins the LU afresh creates it.
+     */
+    private RecordRead readJoinedRecord(Session s, Follower f) {
+        RadosObjects.Read r = RadosObjects.read(s.io, luOid(f.luId));
+        if (!r.exists()) {
+            throw new CoordinatorException("LU " + f.luId + ": its record " + luOid(f.luId) + " is gone from pool "
+                    + settings.pool() + " (was the pool's data lost, or the object removed by hand?); this node keeps version "
+                    + (f.applied == null ? "none" : f.applied.version())
+                    + " and does not recreate the record; restart the nodes to start the LU afresh");
+        }
+        return new RecordRead(LuRecordCodec.parse(f.luId, r.data()), r.version());
     }
 
     @Override
@@ -691,7 +709,7 @@ public final class RadosCoordinator implements Coordinator {
             Session s = usableSession();
             RecordRead rr;
             try {
-                rr = readRecord(s, f.luId);
+                rr = readJoinedRecord(s, f);
             } catch (CephException e) {
                 throw failure(s, "reading LU " + f.luId, e);
             }
@@ -1629,7 +1647,7 @@ public final class RadosCoordinator implements Coordinator {
             boolean renewed = gapExpected;
             RecordRead rr;
             try {
-                rr = readRecord(s, luId);
+                rr = readJoinedRecord(s, this);
             } catch (CephException e) {
                 throw failure(s, "reading LU " + luId, e);
             }

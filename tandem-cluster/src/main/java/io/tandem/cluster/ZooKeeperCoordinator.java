@@ -435,6 +435,8 @@ public final class ZooKeeperCoordinator implements Coordinator {
             LuRecordCodec.Stored stored;
             try {
                 stored = LuRecordCodec.parse(f.luId, client.getData().storingStatIn(stat).forPath(f.recordPath));
+            } catch (KeeperException.NoNodeException e) {
+                throw f.recordGone(e); // never recreated here: see ensureApplied
             } catch (Exception e) {
                 throw zkFailure("reading LU " + f.luId, e);
             }

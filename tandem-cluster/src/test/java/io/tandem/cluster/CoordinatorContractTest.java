@@ -105,6 +105,12 @@ abstract class CoordinatorContractTest {
         throw new UnsupportedOperationException();
     }
 
+    /** Fault hook: the LU's record disappears from the backend (its data lost, or removed by hand). */
+    abstract void loseRecord(String luId) throws Exception;
+
+    /** Whether the backend holds a record of the LU. */
+    abstract boolean recordExists(String luId) throws Exception;
+
     // ---------------------------------------------------------------- helpers
 
     static void await(String what, long millis, BooleanSupplier condition) throws InterruptedException {
@@ -261,6 +267,38 @@ abstract class CoordinatorContractTest {
                 .hasMessageContaining("version 1 is stored but was not applied")
                 .hasMessageContaining("n2");
         w2.release();
+    }
+
+    /**
+     * A record that vanished under live members is not recreated by them: a recreated record would
+     * silently drop every registration and reservation and restart the versions they applied
+     * beyond. Their changes fail naming the loss; what they applied stays; a node joining afresh
+     * (the restart the message asks for) starts the LU with a new record.
+     */
+    @Test
+    void aRecordLostFromTheBackendIsNotRecreatedByItsMembers() throws Exception {
+        Coordinator n1 = node("n1");
+        Coordinator n2 = node("n2");
+        n1.join(LU, new RecordingWatcher());
+        RecordingWatcher w2 = new RecordingWatcher();
+        n2.join(LU, w2);
+        get(n1.update(LU, s -> s.withRegistration(new Registration(A, 7)).nextPrGeneration()));
+        assertThat(w2.awaitVersion(1, 5000)).isTrue();
+
+        loseRecord(LU);
+        for (Coordinator n : List.of(n2, n1)) {
+            assertThatThrownBy(() -> get(n.update(LU, LuState::nextPrGeneration)))
+                    .cause().isExactlyInstanceOf(CoordinatorException.class)
+                    .hasMessageContaining("is gone from")
+                    .hasMessageContaining("keeps version 1 and does not recreate the record");
+            assertThat(n.cached(LU).version()).isEqualTo(1);
+            assertThat(n.cached(LU).registration(A)).isNotNull();
+        }
+        assertThat(recordExists(LU)).as("the lost record is recreated").isFalse();
+
+        Coordinator n3 = node("n3");
+        assertThat(n3.join(LU, new RecordingWatcher())).isEqualTo(LuState.initial(LU));
+        assertThat(recordExists(LU)).isTrue();
     }
 
     @Test

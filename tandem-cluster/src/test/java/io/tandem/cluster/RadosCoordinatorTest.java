@@ -133,6 +133,30 @@ class RadosCoordinatorTest extends CoordinatorContractTest {
     }
 
     @Override
+    void loseRecord(String luId) {
+        try (Rados admin = ceph.connect(); IoCtx io = admin.ioContext(CephCluster.POOL)) {
+            io.remove(recordOid(luId));
+        }
+    }
+
+    @Override
+    boolean recordExists(String luId) {
+        try (Rados admin = ceph.connect(); IoCtx io = admin.ioContext(CephCluster.POOL)) {
+            io.stat(recordOid(luId));
+            return true;
+        } catch (CephException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private String recordOid(String luId) {
+        return "tandem." + cluster + ".lu." + java.net.URLEncoder.encode(luId, StandardCharsets.UTF_8);
+    }
+
+    @Override
     void outage() throws Exception {
         signalOsds("STOP");
     }

@@ -159,6 +159,28 @@ class ZooKeeperCoordinatorTest extends CoordinatorContractTest {
         server.restart();
     }
 
+    @Override
+    void loseRecord(String luId) throws Exception {
+        try (CuratorFramework admin = admin()) {
+            admin.delete().deletingChildrenIfNeeded().forPath(root + "/lus/" + luId);
+        }
+    }
+
+    @Override
+    boolean recordExists(String luId) throws Exception {
+        try (CuratorFramework admin = admin()) {
+            return exists(admin, root + "/lus/" + luId);
+        }
+    }
+
+    /** A client of the test's server, as an administrator's (started, connected). */
+    private CuratorFramework admin() throws InterruptedException {
+        CuratorFramework admin = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+        admin.start();
+        assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+        return admin;
+    }
+
     // ---------------------------------------------------------------- ZooKeeper's own
 
     @Test
@@ -200,9 +222,7 @@ class ZooKeeperCoordinatorTest extends CoordinatorContractTest {
         assertThat(get(n2.update(LU, LuState::nextPrGeneration)).version()).isEqualTo(1);
         long before = n2.session();
         String record = root + "/lus/" + LU;
-        try (CuratorFramework admin = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
-            admin.start();
-            assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+        try (CuratorFramework admin = admin()) {
             assertThat(exists(admin, record)).isTrue();
 
             silence(n2);
