@@ -167,6 +167,28 @@ while :; do
     sleep 0.5
 done
 
+# 7. ZooKeeper's own client reports through the node's log (an SLF4J binding is packaged): no
+# "no binding" notice at start, and its warnings once the ensemble is gone.
+if grep -q '^SLF4J: ' "$out/node2.log"; then
+    fail "node 2's log has SLF4J's no-binding notice: $(grep -m1 '^SLF4J: ' "$out/node2.log")"
+else
+    pass "node 2's log has no SLF4J no-binding notice"
+fi
+kill -KILL "$zk_pid" 2>/dev/null || true
+wait "$zk_pid" 2>/dev/null || true
+unregister_pid "$zk_pid"
+zk_warning=""
+deadline=$((SECONDS + 20))
+while [[ -z "$zk_warning" ]] && ((SECONDS < deadline)); do
+    zk_warning=$(grep -m1 -E ' WARN org\.apache\.(zookeeper|curator)' "$out/node2.log" || true)
+    [[ -n "$zk_warning" ]] || sleep 0.5
+done
+if [[ -n "$zk_warning" ]]; then
+    pass "ZooKeeper's client warns in node 2's log once the ensemble is gone: ${zk_warning:0:150}"
+else
+    fail "node 2 logged no ZooKeeper client warning within 20 s of the ensemble's loss"
+fi
+
 log "logs: $out"
 if [[ $failures -gt 0 ]]; then
     log "$failures check(s) failed"

@@ -137,22 +137,28 @@ port_is_listening() {
     [[ $(ss -Hltn "sport = :$1" 2>/dev/null | wc -l) -gt 0 ]]
 }
 
+# port_is_taken PORT: some TCP socket has PORT as its local port, in any state. A client's
+# connection (ephemeral port) or one in TIME-WAIT makes a later listen on it fail as well.
+port_is_taken() {
+    [[ $(ss -Htan "sport = :$1" 2>/dev/null | wc -l) -gt 0 ]]
+}
+
 port_accepts() {
     timeout 2 bash -c ": >/dev/tcp/$1/$2" 2>/dev/null
 }
 
-# pick_free_port [BASE]: prints a TCP port nobody listens on, trying BASE.. first, then
+# pick_free_port [BASE]: prints a TCP port no socket uses, trying BASE.. first, then
 # random ones, so concurrent runs on a shared machine do not collide on a fixed number.
 pick_free_port() {
     local base=${1:-0} p i
     if [[ $base -gt 0 ]]; then
         for ((p = base; p < base + 20; p++)); do
-            port_is_listening "$p" || { printf '%s' "$p"; return 0; }
+            port_is_taken "$p" || { printf '%s' "$p"; return 0; }
         done
     fi
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 20000))
-        port_is_listening "$p" || { printf '%s' "$p"; return 0; }
+        p=$((20000 + RANDOM % 12000)) # below Linux's ephemeral range (32768 on)
+        port_is_taken "$p" || { printf '%s' "$p"; return 0; }
     done
     die "no free TCP port found"
 }
@@ -164,7 +170,7 @@ pick_free_port_range() {
     for ((p = base; p < base + 200; p++)); do
         ok=1
         for ((i = 0; i < count; i++)); do
-            if port_is_listening $((p + i)); then ok=0; p=$((p + i)); break; fi
+            if port_is_taken $((p + i)); then ok=0; p=$((p + i)); break; fi
         done
         [[ $ok -eq 1 ]] && { printf '%s' "$p"; return 0; }
     done
