@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
@@ -166,6 +167,11 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private final Map<String, Incarnation> known = new ConcurrentHashMap<>();
     /** Incarnations ({@code node@session}) this node has fenced. */
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
+    /** Lost incarnations (by key) whose fence failed so far: still listed as members, still waited for. */
+    private final Map<String, Incarnation> lostUnfenced = new ConcurrentHashMap<>();
+    /** Serialises {@link #membersChanged} between the events thread and the fence retry. */
+    private final Object membersViewLock = new Object();
+    private final AtomicBoolean fenceRetryScheduled = new AtomicBoolean();
 
     /** A member znode: its record and the session that owns it. */
     private record Incarnation(Member member, long session) {
@@ -591,6 +597,11 @@ public final class ZooKeeperCoordinator implements Coordinator {
      */
     private List<String> lostAndUnfenced(List<String> appliedChildren) throws Exception {
         List<String> unfenced = new ArrayList<>();
+        for (Incarnation inc : lostUnfenced.values()) {
+            if (!fence(inc)) {
+                unfenced.add(inc.member().nodeId() + " (lost, not fenced yet)");
+            }
+        }
         for (Incarnation inc : known.values()) {
             if (inc.member().fenceTargets().isEmpty() || fenced.contains(inc.key()) || appliedChildren.contains(inc.member().nodeId())) {
                 continue;
@@ -701,51 +712,78 @@ public final class ZooKeeperCoordinator implements Coordinator {
         membershipListeners.remove(listener);
     }
 
-    /** On the events thread (the member cache's listener executor). */
+    /**
+     * On the events thread (the member cache's listener executor), and on a retry thread while a
+     * lost member's fence fails.
+     */
     private void membersChanged() {
-        List<Member> now = new ArrayList<>();
-        Map<String, Incarnation> current = new java.util.HashMap<>();
-        String prefix = membersPath + "/";
-        membersCache.stream().filter(d -> d.getPath().startsWith(prefix) && d.getPath().indexOf('/', prefix.length()) < 0)
-                .forEach(d -> {
-                    Member m = parseMember(d);
-                    now.add(m);
-                    if (!m.nodeId().equals(nodeId()) && d.getStat() != null) {
-                        current.put(m.nodeId(), new Incarnation(m, d.getStat().getEphemeralOwner()));
-                    }
-                });
-        now.sort(Comparator.comparing(Member::nodeId));
-        // A member whose znode vanished, or is owned by a newer session, is lost (a cleanly closing
-        // node first withdraws its fence targets): fence it before anyone here acts on its loss.
-        for (Incarnation gone : List.copyOf(known.values())) {
-            Incarnation still = current.get(gone.member().nodeId());
-            if (still != null && still.session() == gone.session()) {
-                continue;
-            }
-            while (!fence(gone) && !closed) {
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
+        synchronized (membersViewLock) {
+            List<Member> now = new ArrayList<>();
+            Map<String, Incarnation> current = new java.util.HashMap<>();
+            String prefix = membersPath + "/";
+            membersCache.stream().filter(d -> d.getPath().startsWith(prefix) && d.getPath().indexOf('/', prefix.length()) < 0)
+                    .forEach(d -> {
+                        Member m = parseMember(d);
+                        now.add(m);
+                        if (!m.nodeId().equals(nodeId()) && d.getStat() != null) {
+                            current.put(m.nodeId(), new Incarnation(m, d.getStat().getEphemeralOwner()));
+                        }
+                    });
+            // A member whose znode vanished, or is owned by a newer session, is lost (a cleanly
+            // closing node first withdraws its fence targets): fenced before anyone here acts on its
+            // loss. One whose fence fails stays listed (and waited for by updates) and is retried,
+            // without holding back what else happens to the membership meanwhile.
+            for (Incarnation gone : List.copyOf(known.values())) {
+                Incarnation still = current.get(gone.member().nodeId());
+                if (still == null || still.session() != gone.session()) {
+                    known.remove(gone.member().nodeId(), gone);
+                    lostUnfenced.put(gone.key(), gone);
                 }
             }
-            known.remove(gone.member().nodeId(), gone);
-        }
-        known.putAll(current);
-        List<Member> before = members;
-        if (now.equals(before)) {
-            return;
-        }
-        members = List.copyOf(now);
-        List<Member> snapshot = members;
-        for (MembershipListener l : membershipListeners) {
-            try {
-                l.membersChanged(snapshot);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "membership listener failed", e);
+            lostUnfenced.values().removeIf(this::fence);
+            known.putAll(current);
+            for (Incarnation pending : lostUnfenced.values()) {
+                if (now.stream().noneMatch(m -> m.nodeId().equals(pending.member().nodeId()))) {
+                    now.add(pending.member());
+                }
+            }
+            if (!lostUnfenced.isEmpty()) {
+                retryFencesSoon();
+            }
+            now.sort(Comparator.comparing(Member::nodeId));
+            List<Member> before = members;
+            if (now.equals(before)) {
+                return;
+            }
+            members = List.copyOf(now);
+            List<Member> snapshot = members;
+            for (MembershipListener l : membershipListeners) {
+                try {
+                    l.membersChanged(snapshot);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "membership listener failed", e);
+                }
             }
         }
+    }
+
+    /** Runs {@link #membersChanged} again in a second, once, while a lost member is unfenced. */
+    private void retryFencesSoon() {
+        if (closed || !fenceRetryScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("tandem-zk-fence-retry").start(() -> {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                fenceRetryScheduled.set(false);
+            }
+            if (!closed) {
+                membersChanged();
+            }
+        });
     }
 
     private Member parseMember(ChildData d) {

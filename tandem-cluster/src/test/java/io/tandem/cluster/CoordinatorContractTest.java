@@ -525,7 +525,8 @@ abstract class CoordinatorContractTest {
     /**
      * A lost member is fenced (the {@link Fencer} is handed what it announced) before anyone goes on
      * without it: while fencing fails, the update keeps waiting for it and the membership listeners
-     * do not hear that it is gone, however long ago its lease lapsed; once fencing works, the update
+     * do not hear that it is gone, however long ago its lease lapsed (the rest of the membership
+     * goes on meanwhile: another member's new announcement is heard); once fencing works, the update
      * completes and the listeners hear of it, after the fence.
      */
     @Test
@@ -543,6 +544,12 @@ abstract class CoordinatorContractTest {
             }
             fenced.add(lost.nodeId() + " " + lost.fenceTargets());
             fencedAt.compareAndSet(0, System.nanoTime());
+        });
+        Coordinator n3 = node("n3");
+        n3.setFencer(lost -> {
+            if (!storageReachable.get()) {
+                throw new IllegalStateException("storage unreachable");
+            }
         });
         n1.join(LU, new RecordingWatcher());
         n2.join(LU, new RecordingWatcher());
@@ -562,6 +569,11 @@ abstract class CoordinatorContractTest {
         assertThat(attempts.get()).as("fencing was tried").isPositive();
         assertThat(update).as("no update goes on without an unfenced lost member").isNotDone();
         assertThat(goneAt.get()).as("nobody is told an unfenced member is gone").isZero();
+        Member m3 = new Member("n3", List.of(new Member.Portal("127.0.0.1", 3263)), 3, 3, List.of(3));
+        n3.announce(m3);
+        await("n1 hears n3's new announcement while n2 is unfenced", 5000, () -> n1.members().contains(m3));
+        assertThat(n1.members()).as("n2 stays listed until fenced").anyMatch(m -> m.nodeId().equals("n2"));
+        assertThat(goneAt.get()).isZero();
 
         storageReachable.set(true);
         assertThat(get(update).version()).isEqualTo(1);
