@@ -1533,36 +1533,22 @@ public final class RadosCoordinator implements Coordinator {
      * hands each new version to the node's watcher, and acknowledges the requests it satisfies —
      * one version at a time, on one thread, so the watcher is never called concurrently for the LU.
      */
-    private final class Follower {
+    private final class Follower extends RecordFollower {
 
-        final String luId;
-        final LuStateWatcher watcher;
-        /** This node's applied record (its cache); null while joining. */
-        volatile LuState applied;
-        /** Set by a session renewal: the next catch-up may jump over versions the node missed. */
-        volatile boolean gapExpected;
-        /** Change ids of the versions this follower saw lately (to settle a timed-out compare-and-set). */
-        private final Map<Long, String> recentChanges = new ConcurrentHashMap<>();
-        private final LinkedBlockingQueue<CompletableFuture<Void>> wakeups = new LinkedBlockingQueue<>();
         /** Guarded by itself. */
         private final List<Request> pending = new ArrayList<>();
-        private volatile boolean stopped;
-        private Thread thread;
 
         Follower(String luId, LuStateWatcher watcher) {
-            this.luId = luId;
-            this.watcher = watcher;
+            super(luId, watcher, versionGaps);
         }
 
         void start() {
-            thread = Thread.ofPlatform().daemon().name("tandem-rados-follow-" + nodeId() + "-" + luId).start(this::run);
+            start(Thread.ofPlatform().daemon().name("tandem-rados-follow-" + nodeId() + "-" + luId));
         }
 
+        @Override
         void stop() {
-            stopped = true;
-            if (thread != null) {
-                thread.interrupt();
-            }
+            super.stop();
             // Left: nobody needs to wait for this node on this LU any more.
             List<Request> left;
             synchronized (pending) {
@@ -1570,79 +1556,35 @@ public final class RadosCoordinator implements Coordinator {
                 pending.clear();
             }
             left.forEach(r -> ack(r.incoming(), nodeId() + " -"));
-            List<CompletableFuture<Void>> waiting = new ArrayList<>();
-            wakeups.drainTo(waiting);
-            waiting.forEach(w -> w.complete(null));
         }
 
         void requested(Incoming in, long version) {
             synchronized (pending) {
                 pending.add(new Request(in, version));
             }
-            wakeups.offer(new CompletableFuture<>());
+            wake();
             if (stopped) {
                 stop();
             }
         }
 
-        /** Completes after a catch-up that started after this call, or fails with it. */
-        CompletableFuture<Void> requestCatchUp() {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            wakeups.offer(done);
-            if (stopped) {
-                done.complete(null);
-            }
-            return done;
-        }
-
         /** The session was renewed: requests of the old watch are void, and the next catch-up may jump. */
+        @Override
         void rejoining() {
-            gapExpected = true;
-            recentChanges.clear();
+            super.rejoining();
             synchronized (pending) {
                 pending.clear();
             }
         }
 
-        void remember(LuRecordCodec.Stored stored) {
-            recentChanges.put(stored.state().version(), stored.changeId());
-            recentChanges.keySet().removeIf(v -> v < stored.state().version() - 64);
-        }
-
-        String changeIdOf(long version) {
-            return recentChanges.get(version);
-        }
-
-        private void run() {
-            List<CompletableFuture<Void>> batch = new ArrayList<>();
-            while (!stopped) {
-                try {
-                    batch.add(wakeups.take());
-                } catch (InterruptedException e) {
-                    break;
-                }
-                wakeups.drainTo(batch);
-                try {
-                    catchUp();
-                    batch.forEach(r -> r.complete(null));
-                } catch (InterruptedException e) {
-                    batch.forEach(r -> r.completeExceptionally(e));
-                    break;
-                } catch (Exception e) {
-                    if (!stopped) {
-                        LOG.log(serving ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
-                                "LU {0}: following the record failed ({1}); the next request retries", luId, e.toString());
-                    }
-                    batch.forEach(r -> r.completeExceptionally(e));
-                } finally {
-                    acknowledgeApplied();
-                }
-                batch.clear();
-            }
+        @Override
+        boolean serving() {
+            return serving;
         }
 
         /** Reads the record and applies it if it is newer. */
-        private void catchUp() throws InterruptedException {
+        @Override
+        void catchUp() throws InterruptedException {
             Session s = usableSession();
             boolean renewed = gapExpected;
             RecordRead rr;
@@ -1651,33 +1593,15 @@ public final class RadosCoordinator implements Coordinator {
             } catch (CephException e) {
                 throw failure(s, "reading LU " + luId, e);
             }
-            LuState next = rr.stored().state();
-            LuState previous = applied;
-            remember(rr.stored());
-            if (next.version() > previous.version()) {
-                if (next.version() != previous.version() + 1) {
-                    if (renewed) {
-                        LOG.log(System.Logger.Level.WARNING, "LU {0}: reloaded after a session loss, version {1} -> {2}; "
-                                + "the notices of the versions in between were not seen here", luId, previous.version(), next.version());
-                    } else {
-                        versionGaps.incrementAndGet();
-                        LOG.log(System.Logger.Level.ERROR, "LU {0}: version {1} arrived while {2} was applied: versions were skipped "
-                                + "and their notices lost; this breaks the coordinator's contract", luId, next.version(), previous.version());
-                    }
-                }
-                applyOne(previous, next);
-                applied = next;
-            } else if (next.version() < previous.version()) {
-                LOG.log(System.Logger.Level.ERROR, "LU {0}: the stored record went back from version {1} to {2} (was the object "
-                        + "recreated?); keeping {1}", luId, previous.version(), next.version());
-            }
+            applyIfNewer(rr.stored(), renewed);
             if (s == session) {
                 gapExpected = false;
             }
         }
 
         /** Acknowledges every request of the current session that the applied version satisfies. */
-        private void acknowledgeApplied() {
+        @Override
+        void afterRound() {
             LuState now = applied;
             Session current = session;
             List<Request> due = new ArrayList<>();
@@ -1695,17 +1619,6 @@ public final class RadosCoordinator implements Coordinator {
             }
             for (Request r : due) {
                 ack(r.incoming(), nodeId() + " " + now.version());
-            }
-        }
-
-        private void applyOne(LuState previous, LuState next) throws InterruptedException {
-            try {
-                watcher.apply(previous, next).toCompletableFuture().get();
-            } catch (ExecutionException | RuntimeException e) {
-                // Like the other coordinators: a failing apply hook is logged and the version counts
-                // as applied, or one broken node would stall the whole cluster's changes.
-                LOG.log(System.Logger.Level.ERROR, "applying version " + next.version() + " of " + luId + " failed",
-                        e instanceof ExecutionException ee ? ee.getCause() : e);
             }
         }
     }

@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -1077,64 +1076,36 @@ public final class ZooKeeperCoordinator implements Coordinator {
      * record, hands each new version to the node's watcher, and publishes "applied" — one version at
      * a time, on one virtual thread, so the watcher is never called concurrently for the LU.
      */
-    private final class Follower implements Watcher {
+    private final class Follower extends RecordFollower implements Watcher {
 
-        final String luId;
         final String recordPath;
         final String appliedDir;
         final String appliedNode;
-        final LuStateWatcher watcher;
-        /** This node's applied record (its cache). */
-        volatile LuState applied;
-        /** Set by a session renewal: the next catch-up may jump over versions the node missed. */
-        volatile boolean gapExpected;
         /** The session in which this follower last published its applied version. */
         volatile long publishedInSession;
-        /** Change ids of the versions this follower saw lately (to settle an ambiguous compare-and-set). */
-        private final Map<Long, String> recentChanges = new ConcurrentHashMap<>();
-        private final LinkedBlockingQueue<CompletableFuture<Void>> wakeups = new LinkedBlockingQueue<>();
-        private volatile boolean stopped;
-        private Thread thread;
 
         Follower(String luId, LuStateWatcher watcher) {
-            this.luId = luId;
+            super(luId, watcher, versionGaps);
             this.recordPath = lusPath + "/" + segment(luId);
             this.appliedDir = recordPath + "/applied";
             this.appliedNode = appliedDir + "/" + nodeId();
-            this.watcher = watcher;
         }
 
         void start() {
-            thread = Thread.ofVirtual().name("tandem-zk-follow-" + luId).start(this::run);
-        }
-
-        void stop() {
-            stopped = true;
-            if (thread != null) {
-                thread.interrupt();
-            }
-            // A follower that left has nothing to catch up: nobody waits for it any more.
-            List<CompletableFuture<Void>> pending = new ArrayList<>();
-            wakeups.drainTo(pending);
-            pending.forEach(r -> r.complete(null));
+            start(Thread.ofVirtual().name("tandem-zk-follow-" + luId));
         }
 
         /** ZooKeeper's event thread: only a wake-up, never work. */
         @Override
         public void process(WatchedEvent event) {
             if (event.getType() != Event.EventType.None) {
-                wakeups.offer(new CompletableFuture<>());
+                wake();
             }
         }
 
-        /** Completes after a catch-up that started after this call, or fails with it. */
-        CompletableFuture<Void> requestCatchUp() {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            wakeups.offer(done);
-            if (stopped) {
-                done.complete(null);
-            }
-            return done;
+        @Override
+        boolean serving() {
+            return serving;
         }
 
         CoordinatorException recordGone(KeeperException.NoNodeException e) {
@@ -1145,48 +1116,9 @@ public final class ZooKeeperCoordinator implements Coordinator {
                     + " and does not recreate the record; restart the nodes to start the LU afresh", e);
         }
 
-        void rejoining() {
-            gapExpected = true;
-            recentChanges.clear();
-        }
-
-        void remember(LuRecordCodec.Stored stored) {
-            recentChanges.put(stored.state().version(), stored.changeId());
-            recentChanges.keySet().removeIf(v -> v < stored.state().version() - 64);
-        }
-
-        String changeIdOf(long version) {
-            return recentChanges.get(version);
-        }
-
-        private void run() {
-            List<CompletableFuture<Void>> batch = new ArrayList<>();
-            while (!stopped) {
-                try {
-                    batch.add(wakeups.take());
-                } catch (InterruptedException e) {
-                    break;
-                }
-                wakeups.drainTo(batch);
-                try {
-                    catchUp();
-                    batch.forEach(r -> r.complete(null));
-                } catch (InterruptedException e) {
-                    batch.forEach(r -> r.completeExceptionally(e));
-                    break;
-                } catch (Exception e) {
-                    if (!stopped) {
-                        LOG.log(serving ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
-                                "LU {0}: following the record failed ({1}); the next resync retries", luId, e.toString());
-                    }
-                    batch.forEach(r -> r.completeExceptionally(e));
-                }
-                batch.clear();
-            }
-        }
-
         /** Reads the record (re-arming the watch) and applies it if it is newer; always publishes. */
-        private void catchUp() throws Exception {
+        @Override
+        void catchUp() throws Exception {
             long session = sessionId();
             // Versions are missed only by a node whose session expired: others stopped waiting for it.
             boolean renewed = gapExpected || session != publishedInSession;
@@ -1196,40 +1128,10 @@ public final class ZooKeeperCoordinator implements Coordinator {
             } catch (KeeperException.NoNodeException e) {
                 throw recordGone(e);
             }
-            LuState next = stored.state();
-            LuState previous = applied;
-            remember(stored);
-            if (next.version() > previous.version()) {
-                if (next.version() != previous.version() + 1) {
-                    if (renewed) {
-                        LOG.log(System.Logger.Level.WARNING, "LU {0}: reloaded after a session loss, version {1} -> {2}; "
-                                + "the notices of the versions in between were not seen here", luId, previous.version(), next.version());
-                    } else {
-                        versionGaps.incrementAndGet();
-                        LOG.log(System.Logger.Level.ERROR, "LU {0}: version {1} arrived while {2} was applied: versions were skipped "
-                                + "and their notices lost; this breaks the coordinator's contract", luId, next.version(), previous.version());
-                    }
-                }
-                applyOne(previous, next);
-                applied = next;
-            } else if (next.version() < previous.version()) {
-                LOG.log(System.Logger.Level.ERROR, "LU {0}: the stored record went back from version {1} to {2} (was the znode "
-                        + "recreated?); keeping {1}", luId, previous.version(), next.version());
-            }
+            applyIfNewer(stored, renewed);
             client.setData().forPath(appliedNode, Long.toString(applied.version()).getBytes(StandardCharsets.US_ASCII));
             gapExpected = false;
             publishedInSession = session;
-        }
-
-        private void applyOne(LuState previous, LuState next) throws InterruptedException {
-            try {
-                watcher.apply(previous, next).toCompletableFuture().get();
-            } catch (ExecutionException | RuntimeException e) {
-                // Like the local coordinator: a failing apply hook is logged and the version counts
-                // as applied, or one broken node would stall the whole cluster's changes.
-                LOG.log(System.Logger.Level.ERROR, "applying version " + next.version() + " of " + luId + " failed",
-                        e instanceof ExecutionException ee ? ee.getCause() : e);
-            }
         }
     }
 
