@@ -716,21 +716,17 @@ public final class RadosCoordinator implements Coordinator {
             LuState current = rr.stored().state();
             if (firstVersionSeen < 0) {
                 firstVersionSeen = current.version();
-            } else if (landedAlready(f, rr.stored(), firstVersionSeen, changeId)) {
+            } else if (f.landed(rr.stored(), firstVersionSeen, changeId)) {
                 // A write reported timed out did land: running the change again would apply it twice.
                 awaitApplied(f, current.version(), deadline, true);
                 return current;
             }
             // No member may be handed two versions at once: the next one waits for this one everywhere.
             awaitApplied(f, current.version(), deadline, false);
-            LuState proposal = change.apply(current.withTransition(Transition.NONE)); // what it throws fails the update as is
-            if (proposal == null || !proposal.luId().equals(f.luId)) {
-                throw new IllegalStateException("a change must return a record of LU " + f.luId);
-            }
-            if (proposal.sameContent(current) && proposal.transition().isNone()) {
+            LuState next = f.nextState(current, change);
+            if (next == null) {
                 return current;
             }
-            LuState next = proposal.withVersion(current.version() + 1);
             long stored;
             try {
                 stored = RadosObjects.compareAndSet(s.io, luOid(f.luId), rr.objectVersion(), LuRecordCodec.render(next, changeId));
@@ -751,19 +747,6 @@ public final class RadosCoordinator implements Coordinator {
                 throw new CoordinatorTimeoutException("LU " + f.luId + ": no compare-and-set succeeded within " + settings.updateTimeout());
             }
         }
-    }
-
-    /** Whether this change id made the stored version or one this node saw since {@code since}. */
-    private static boolean landedAlready(Follower f, LuRecordCodec.Stored stored, long since, String changeId) {
-        if (changeId.equals(stored.changeId())) {
-            return true;
-        }
-        for (long v = since + 1; v < stored.state().version(); v++) {
-            if (changeId.equals(f.changeIdOf(v))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * Follows one LU's record on one node, for a clustered coordinator: each wake-up (a watch firing,
@@ -95,6 +96,34 @@ abstract class RecordFollower {
 
     final String changeIdOf(long version) {
         return recentChanges.get(version);
+    }
+
+    /** Whether change {@code changeId} made {@code stored}, or a version this follower saw after {@code since}. */
+    final boolean landed(LuRecordCodec.Stored stored, long since, String changeId) {
+        if (changeId.equals(stored.changeId())) {
+            return true;
+        }
+        for (long v = since + 1; v < stored.state().version(); v++) {
+            if (changeId.equals(changeIdOf(v))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * What {@code change} makes of {@code current} (handed over without its transition), at the
+     * next version; null when it changes nothing. What the change throws fails the update as is.
+     */
+    final LuState nextState(LuState current, UnaryOperator<LuState> change) {
+        LuState proposal = change.apply(current.withTransition(Transition.NONE));
+        if (proposal == null || !proposal.luId().equals(luId)) {
+            throw new IllegalStateException("a change must return a record of LU " + luId);
+        }
+        if (proposal.sameContent(current) && proposal.transition().isNone()) {
+            return null;
+        }
+        return proposal.withVersion(current.version() + 1);
     }
 
     /**

@@ -448,7 +448,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
             LuState current = stored.state();
             if (firstVersionSeen < 0) {
                 firstVersionSeen = current.version();
-            } else if (landedAlready(f, stored, firstVersionSeen, changeId)) {
+            } else if (f.landed(stored, firstVersionSeen, changeId)) {
                 // A write reported lost (connection loss, then a read from a server that had not yet
                 // committed it) did land: running the change again would apply it twice.
                 awaitApplied(f, current.version(), deadline, true);
@@ -456,14 +456,10 @@ public final class ZooKeeperCoordinator implements Coordinator {
             }
             // No member may be handed two versions at once: the next one waits for this one everywhere.
             awaitApplied(f, current.version(), deadline, false);
-            LuState proposal = change.apply(current.withTransition(Transition.NONE)); // what it throws fails the update as is
-            if (proposal == null || !proposal.luId().equals(f.luId)) {
-                throw new IllegalStateException("a change must return a record of LU " + f.luId);
-            }
-            if (proposal.sameContent(current) && proposal.transition().isNone()) {
+            LuState next = f.nextState(current, change);
+            if (next == null) {
                 return current;
             }
-            LuState next = proposal.withVersion(current.version() + 1);
             switch (compareAndSet(f, stat.getVersion(), next, changeId)) {
                 case STORED -> {
                     awaitApplied(f, next.version(), deadline, true);
@@ -476,19 +472,6 @@ public final class ZooKeeperCoordinator implements Coordinator {
                 }
             }
         }
-    }
-
-    /** Whether this change id made the stored version or one this node saw since {@code since}. */
-    private static boolean landedAlready(Follower f, LuRecordCodec.Stored stored, long since, String changeId) {
-        if (changeId.equals(stored.changeId())) {
-            return true;
-        }
-        for (long v = since + 1; v < stored.state().version(); v++) {
-            if (changeId.equals(f.changeIdOf(v))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private enum CasOutcome { STORED, LOST_RACE }
