@@ -13,6 +13,7 @@ import io.tandem.it.initiator.Sense;
 import io.tandem.it.support.HoldingBlockDevice;
 import io.tandem.it.support.Patterns;
 import io.tandem.scsi.alua.AluaMode;
+import io.tandem.scsi.core.AluaState;
 import io.tandem.server.ClusterSettings;
 import io.tandem.server.LunConfig;
 import io.tandem.server.NodeConfig;
@@ -112,6 +113,17 @@ class TandemClusterTest {
         for (int id = 1; id <= 3; id++) {
             startNode(id);
         }
+        awaitSettled();
+    }
+
+    /**
+     * Until every running node counts every running node as a live member and reads every one's group
+     * Active/Optimized on LUN 0: each node learns of the others through its own watch, in its own time.
+     */
+    private void awaitSettled() throws InterruptedException {
+        await(() -> nodes.values().stream().allMatch(n -> n.coordinator().members().size() == nodes.size()
+                && nodes.keySet().stream().allMatch(g -> n.scsiTarget().logicalUnit(LUN).accessState(g) == AluaState.ACTIVE_OPTIMIZED)),
+                "every node knows every node, each group Active/Optimized");
     }
 
     @AfterEach
@@ -755,6 +767,7 @@ class TandemClusterTest {
 
         startNode(3);
         await(io(() -> groupStates(rtpg(s1)).get(3) == 0x0), "node 3 is Active/Optimized again");
+        awaitSettled(); // node 3 itself too, before its initiator logs in
         IscsiSession s3 = login(3, "iqn.2025-01.io.tandem.it:watcher", 3);
         assertThat(groupStates(rtpg(s3))).isEqualTo(Map.of(1, 0, 2, 0, 3, 0));
     }
@@ -1032,8 +1045,9 @@ class TandemClusterTest {
         // Each survivor drops the hold when it applies the record change that follows the loss; the eject
         // below goes through node 2, so both must have applied it (node 2 may hear of it after node 1).
         await(() -> nodes.get(1).scsiTarget().logicalUnit(RMB_LUN).state().medium().preventions().isEmpty()
-                && nodes.get(2).scsiTarget().logicalUnit(RMB_LUN).state().medium().preventions().isEmpty(),
-                "node 3's nexus' hold ends with it on every survivor");
+                && nodes.get(2).scsiTarget().logicalUnit(RMB_LUN).state().medium().preventions().isEmpty()
+                && nodes.get(2).scsiTarget().logicalUnit(RMB_LUN).accessState(3) == AluaState.UNAVAILABLE,
+                "node 3's nexus' hold ends with it on every survivor, and node 2 marked its group Unavailable");
         unitAttentionsUntilReady(s2, RMB_LUN);
         assertThat(outcome(s2, RMB_LUN, EJECT)).isEqualTo(-1);
     }
