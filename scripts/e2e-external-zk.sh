@@ -189,6 +189,15 @@ else
     fail "node 2 logged no ZooKeeper client warning within 20 s of the ensemble's loss"
 fi
 
+# 8. A node whose ensemble is gone still stops on SIGTERM, promptly.
+stop_started=$SECONDS
+if stop_pid "${node_pid[2]}" "node 2"; then
+    unregister_pid "${node_pid[2]}"
+    pass "node 2 stopped on SIGTERM with exit status 0 in $((SECONDS - stop_started)) s, its ensemble gone"
+else
+    fail "node 2 did not exit 0 on SIGTERM with its ensemble gone (see $out/node2.log)"
+fi
+
 log "logs: $out"
 if [[ $failures -gt 0 ]]; then
     log "$failures check(s) failed"
