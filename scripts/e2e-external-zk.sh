@@ -189,7 +189,8 @@ else
     fail "node 2 logged no ZooKeeper client warning within 20 s of the ensemble's loss"
 fi
 
-# 8. A node whose ensemble is gone still stops on SIGTERM, promptly.
+# 8. A node whose ensemble is gone still stops on SIGTERM, promptly: its leave writes are waited
+# for 2 s at most, not until the session is declared lost.
 stop_started=$SECONDS
 if stop_pid "${node_pid[2]}" "node 2"; then
     unregister_pid "${node_pid[2]}"

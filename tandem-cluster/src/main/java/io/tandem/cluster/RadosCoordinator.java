@@ -239,7 +239,6 @@ public final class RadosCoordinator implements Coordinator {
     private final Object joinLock = new Object();
     private final Object goneLock = new Object();
 
-    private volatile boolean serving;
     private volatile boolean closed;
     private volatile boolean initialized;
     /** False from a doubt about the lease until a resync completed. */
@@ -261,7 +260,6 @@ public final class RadosCoordinator implements Coordinator {
     private volatile Member announced;
     private volatile RadosMemberRegistry registry = RadosMemberRegistry.EMPTY;
     private volatile List<Member> members = List.of();
-    private final CopyOnWriteArrayList<ServingListener> servingListeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<MembershipListener> membershipListeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<Consumer<Rados>> clientListeners = new CopyOnWriteArrayList<>();
 
@@ -269,6 +267,7 @@ public final class RadosCoordinator implements Coordinator {
     private final ExecutorService sessionExecutor;
     /** Calls the listeners of this SPI, one call at a time, in order. */
     private final ExecutorService events;
+    private final ServingSignal servingSignal;
     /** Runs what blocks in librados (updates, configuration changes, announcements): platform threads. */
     private final ExecutorService blocking;
     private final LinkedBlockingQueue<Incoming> incoming = new LinkedBlockingQueue<>();
@@ -286,6 +285,7 @@ public final class RadosCoordinator implements Coordinator {
         String id = settings.nodeId();
         this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-rados-session-" + id).factory());
         this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-rados-events-" + id).factory());
+        this.servingSignal = new ServingSignal(id, events);
         this.blocking = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("tandem-rados-io-" + id + "-", 0).factory());
         this.config = new RadosConfigStore(settings.objectPrefix() + "config", () -> usableSession().io, blocking, events,
                 () -> announce("config"));
@@ -682,7 +682,7 @@ public final class RadosCoordinator implements Coordinator {
         if (f == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("LU " + luId + " has not joined this coordinator"));
         }
-        if (!serving) {
+        if (!servingSignal.serving()) {
             return CompletableFuture.failedFuture(new CoordinatorException("node " + nodeId()
                     + " is not serving: its RADOS lease is in doubt or being renewed"));
         }
@@ -1119,33 +1119,23 @@ public final class RadosCoordinator implements Coordinator {
 
     @Override
     public boolean serving() {
-        return serving;
+        return servingSignal.serving();
     }
 
     @Override
     public void addServingListener(ServingListener listener) {
-        servingListeners.add(Objects.requireNonNull(listener));
+        servingSignal.add(listener);
     }
 
     @Override
     public void removeServingListener(ServingListener listener) {
-        servingListeners.remove(listener);
+        servingSignal.remove(listener);
     }
 
     private synchronized void setServing(boolean value) {
-        if (serving == value || (value && closed)) {
-            return;
+        if (!(value && closed)) {
+            servingSignal.set(value);
         }
-        serving = value;
-        LOG.log(value ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "node {0} {1} clustered LUs",
-                nodeId(), value ? "serves" : "stops serving");
-        events.execute(() -> servingListeners.forEach(l -> {
-            try {
-                l.servingChanged(value);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "serving listener failed", e);
-            }
-        }));
     }
 
     /** Whether the OSD confirmed the lease recently enough to serve. */
@@ -1190,7 +1180,7 @@ public final class RadosCoordinator implements Coordinator {
     }
 
     private synchronized void leaseInDoubt(long age) {
-        if (synced || serving) {
+        if (synced || servingSignal.serving()) {
             epoch.incrementAndGet();
             synced = false;
             LOG.log(System.Logger.Level.WARNING, "node {0}: no confirmation of its lease for {1} ms (fencing after {2} ms)",
@@ -1332,7 +1322,7 @@ public final class RadosCoordinator implements Coordinator {
                 return;
             }
             Session s = session;
-            if (s == null || s.lost || silenced || !serving) {
+            if (s == null || s.lost || silenced || !servingSignal.serving()) {
                 continue; // a node whose own lease is in doubt judges nobody
             }
             try {
@@ -1444,10 +1434,7 @@ public final class RadosCoordinator implements Coordinator {
         }
         closed = true;
         synchronized (this) {
-            if (serving) {
-                serving = false;
-                events.execute(() -> servingListeners.forEach(l -> l.servingChanged(false)));
-            }
+            servingSignal.close(); // under this node's lock, as setServing: no serving again once closed
         }
         threads.forEach(Thread::interrupt);
         List<Follower> all;
@@ -1562,7 +1549,7 @@ public final class RadosCoordinator implements Coordinator {
 
         @Override
         boolean serving() {
-            return serving;
+            return servingSignal.serving();
         }
 
         /** Reads the record and applies it if it is newer. */

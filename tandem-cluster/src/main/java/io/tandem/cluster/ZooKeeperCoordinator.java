@@ -75,6 +75,8 @@ import org.apache.zookeeper.data.Stat;
 public final class ZooKeeperCoordinator implements Coordinator {
 
     private static final System.Logger LOG = System.getLogger(ZooKeeperCoordinator.class.getName());
+    /** How long a closing node waits for ZooKeeper to record its clean leave. */
+    private static final Duration LEAVE_BOUND = Duration.ofSeconds(2);
     private static final byte[] JOINING = "-1".getBytes(StandardCharsets.US_ASCII);
 
     /**
@@ -143,7 +145,6 @@ public final class ZooKeeperCoordinator implements Coordinator {
     /** Sessions of this process whose ephemerals may still linger until the ensemble expires them. */
     private final List<Long> pastSessions = new CopyOnWriteArrayList<>();
 
-    private volatile boolean serving;
     private volatile boolean closed;
     /** Set once {@link #initialize} ran: connection events before that are the initial connection. */
     private volatile boolean initialized;
@@ -156,7 +157,6 @@ public final class ZooKeeperCoordinator implements Coordinator {
 
     private volatile Member announced;
     private volatile List<Member> members = List.of();
-    private final CopyOnWriteArrayList<ServingListener> servingListeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<MembershipListener> membershipListeners = new CopyOnWriteArrayList<>();
 
     /** {@code left/<node>}: the session in which that node last closed cleanly (its incarnation needs no fence). */
@@ -183,6 +183,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
     private final ExecutorService sessionExecutor;
     /** Calls the listeners of this SPI, one call at a time, in order. */
     private final ExecutorService events;
+    private final ServingSignal servingSignal;
     private final CuratorCache membersCache;
     private final ZooKeeperConfigStore config;
 
@@ -198,6 +199,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
         this.announced = Member.bare(settings.nodeId());
         this.sessionExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-session-" + settings.nodeId()).factory());
         this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tandem-zk-events-" + settings.nodeId()).factory());
+        this.servingSignal = new ServingSignal(settings.nodeId(), events);
         this.membersCache = CuratorCache.build(client, membersPath);
         this.config = new ZooKeeperConfigStore(client, root + "/config", events);
     }
@@ -416,7 +418,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
         if (f == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("LU " + luId + " has not joined this coordinator"));
         }
-        if (!serving) {
+        if (!servingSignal.serving()) {
             return CompletableFuture.failedFuture(new CoordinatorException("node " + nodeId()
                     + " is not serving: its ZooKeeper session is in doubt or being resynchronised"));
         }
@@ -655,7 +657,27 @@ public final class ZooKeeperCoordinator implements Coordinator {
         }
         if (f != null) {
             f.stop();
-            bestEffortDelete(f.appliedNode);
+            awaitLeaveWrites("LU " + luId + ": removing its applied znode", servingSignal.serving(),
+                    () -> bestEffortDelete(f.appliedNode));
+        }
+    }
+
+    /**
+     * Runs the ZooKeeper writes a leaving node owes the others (so that nobody waits for it), and
+     * waits for them at most {@link #LEAVE_BOUND}: an ensemble that stopped answering would hold a
+     * stop until the session is declared lost. The writes go on meanwhile; if they never land, the
+     * others stop waiting for this node (and fence it) once its session expires. Without {@code wait}
+     * (the connection is in doubt already) the writes are started and not waited for.
+     */
+    private void awaitLeaveWrites(String what, boolean wait, Runnable writes) {
+        Thread t = Thread.ofVirtual().name("tandem-zk-leave-" + nodeId()).start(writes);
+        try {
+            if (!t.join(wait ? LEAVE_BOUND : Duration.ZERO) && wait) {
+                LOG.log(System.Logger.Level.WARNING, "node {0}: {1}: ZooKeeper did not confirm within {2} ms; going on",
+                        nodeId(), what, LEAVE_BOUND.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -782,33 +804,23 @@ public final class ZooKeeperCoordinator implements Coordinator {
 
     @Override
     public boolean serving() {
-        return serving;
+        return servingSignal.serving();
     }
 
     @Override
     public void addServingListener(ServingListener listener) {
-        servingListeners.add(Objects.requireNonNull(listener));
+        servingSignal.add(listener);
     }
 
     @Override
     public void removeServingListener(ServingListener listener) {
-        servingListeners.remove(listener);
+        servingSignal.remove(listener);
     }
 
     private synchronized void setServing(boolean value) {
-        if (serving == value || (value && closed)) {
-            return;
+        if (!(value && closed)) {
+            servingSignal.set(value);
         }
-        serving = value;
-        LOG.log(value ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "node {0} {1} clustered LUs",
-                nodeId(), value ? "serves" : "stops serving");
-        events.execute(() -> servingListeners.forEach(l -> {
-            try {
-                l.servingChanged(value);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "serving listener failed", e);
-            }
-        }));
     }
 
     /** Curator's connection state thread: fencing happens here, synchronously, before anything else. */
@@ -998,14 +1010,16 @@ public final class ZooKeeperCoordinator implements Coordinator {
             // Leaving cleanly: nothing of this session is in flight any more, so nobody needs to
             // fence it. Said in a persistent marker, since the others may never see the member
             // znode's data change before it is deleted.
-            try {
-                client.create().orSetData().creatingParentsIfNeeded()
-                        .forPath(leftPath + "/" + nodeId(), Long.toHexString(sessionId()).getBytes(StandardCharsets.US_ASCII));
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "marking the clean leave: {0}", e.toString());
-            }
-            all.forEach(f -> bestEffortDelete(f.appliedNode));
-            bestEffortDelete(memberPath);
+            awaitLeaveWrites("marking its clean leave", true, () -> {
+                try {
+                    client.create().orSetData().creatingParentsIfNeeded()
+                            .forPath(leftPath + "/" + nodeId(), Long.toHexString(sessionId()).getBytes(StandardCharsets.US_ASCII));
+                } catch (Exception e) {
+                    LOG.log(System.Logger.Level.DEBUG, "marking the clean leave: {0}", e.toString());
+                }
+                all.forEach(f -> bestEffortDelete(f.appliedNode));
+                bestEffortDelete(memberPath);
+            });
         }
         client.close();
         sessionExecutor.shutdownNow();
@@ -1018,10 +1032,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
     }
 
     private synchronized void setServingClosed() {
-        if (serving) {
-            serving = false;
-            events.execute(() -> servingListeners.forEach(l -> l.servingChanged(false)));
-        }
+        servingSignal.close(); // under this node's lock, as setServing: no serving again once closed
     }
 
     private void bestEffortDelete(String path) {
@@ -1088,7 +1099,7 @@ public final class ZooKeeperCoordinator implements Coordinator {
 
         @Override
         boolean serving() {
-            return serving;
+            return servingSignal.serving();
         }
 
         CoordinatorException recordGone(KeeperException.NoNodeException e) {
