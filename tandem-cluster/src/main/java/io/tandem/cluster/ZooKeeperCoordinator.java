@@ -75,7 +75,7 @@ import org.apache.zookeeper.data.Stat;
 public final class ZooKeeperCoordinator implements Coordinator {
 
     private static final System.Logger LOG = System.getLogger(ZooKeeperCoordinator.class.getName());
-    /** How long a closing node waits for ZooKeeper to record its clean leave. */
+    /** How long a leaving node waits for ZooKeeper to take its leave writes (applied znodes, clean-leave marker). */
     private static final Duration LEAVE_BOUND = Duration.ofSeconds(2);
     private static final byte[] JOINING = "-1".getBytes(StandardCharsets.US_ASCII);
 
